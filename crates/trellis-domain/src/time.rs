@@ -1,0 +1,99 @@
+//! Instants as Unix milliseconds, UTC. Integers sort and compare the same on SQLite and
+//! PostgreSQL and never lose precision.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// An instant, in milliseconds since the Unix epoch (UTC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    /// From Unix milliseconds.
+    pub const fn from_millis(ms: i64) -> Self {
+        Self(ms)
+    }
+
+    /// Unix milliseconds.
+    pub const fn millis(self) -> i64 {
+        self.0
+    }
+
+    /// Whole Unix seconds (rounded down).
+    pub const fn seconds(self) -> i64 {
+        self.0.div_euclid(1000)
+    }
+
+    /// Parses an RFC 3339 instant such as `2026-01-31T12:00:00Z`.
+    pub fn parse_rfc3339(s: &str) -> Option<Self> {
+        let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
+        i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok().map(Self)
+    }
+
+    /// This instant plus `d`, saturating.
+    #[must_use]
+    pub fn plus(self, d: Duration) -> Self {
+        let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        Self(self.0.saturating_add(ms))
+    }
+
+    /// This instant minus `d`, saturating.
+    #[must_use]
+    pub fn minus(self, d: Duration) -> Self {
+        let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        Self(self.0.saturating_sub(ms))
+    }
+
+    /// RFC 3339 UTC with millisecond precision, the API's instant format.
+    pub fn to_rfc3339(self) -> String {
+        let nanos = i128::from(self.0) * 1_000_000;
+        OffsetDateTime::from_unix_timestamp_nanos(nanos)
+            .ok()
+            .and_then(|t| t.format(&Rfc3339).ok())
+            .unwrap_or_else(|| self.0.to_string())
+    }
+
+    /// A short human form for pages: `2026-01-31 12:00 UTC`.
+    pub fn to_display(self) -> String {
+        let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
+            .ok()
+            .and_then(|t| t.format(&fmt).ok())
+            .unwrap_or_else(|| self.0.to_string())
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_round_trips_at_millisecond_precision() {
+        let t = Timestamp::from_millis(1_767_225_600_123);
+        assert_eq!(t.to_rfc3339(), "2026-01-01T00:00:00.123Z");
+        assert_eq!(Timestamp::parse_rfc3339(&t.to_rfc3339()), Some(t));
+    }
+
+    #[test]
+    fn offsets_are_normalised_to_utc() {
+        let t = Timestamp::parse_rfc3339("2026-01-01T02:00:00+02:00").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn arithmetic_saturates_instead_of_overflowing() {
+        let t = Timestamp::from_millis(i64::MAX - 1);
+        assert_eq!(t.plus(Duration::from_secs(10)).millis(), i64::MAX);
+    }
+}

@@ -1,0 +1,6 @@
+//! Store contract tests. They run on SQLite, and on PostgreSQL when `TRELLIS_TEST_PG_URL` is
+//! set, so every query is proven on both engines.
+
+mod jobs;
+mod migrations;
+mod platform;
