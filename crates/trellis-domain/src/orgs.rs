@@ -112,7 +112,9 @@ pub struct Slug(String);
 
 /// Why a slug is not acceptable.
 #[derive(Debug, Error, PartialEq, Eq)]
-#[error("must be 2–48 characters of a–z, 0–9 and single hyphens, not starting or ending with a hyphen")]
+#[error(
+    "must be 2–48 characters of a–z, 0–9 and single hyphens, not starting or ending with a hyphen"
+)]
 pub struct SlugError;
 
 impl Slug {
@@ -120,11 +122,16 @@ impl Slug {
     pub fn parse(input: &str) -> Result<Self, SlugError> {
         let s = input.trim();
         let ok = (2..=48).contains(&s.len())
-            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !s.starts_with('-')
             && !s.ends_with('-')
             && !s.contains("--");
-        if ok { Ok(Self(s.to_owned())) } else { Err(SlugError) }
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(SlugError)
+        }
     }
 
     /// Derives a slug from a display name (`Northwind Systems GmbH` → `northwind-systems-gmbh`).
@@ -172,9 +179,14 @@ mod tests {
 
     #[test]
     fn slugs_derive_from_names() {
-        assert_eq!(Slug::from_name("Northwind Systems GmbH").unwrap().as_str(),
-            "northwind-systems-gmbh");
-        assert_eq!(Slug::from_name("  A&B -- Partners! ").unwrap().as_str(), "a-b-partners");
+        assert_eq!(
+            Slug::from_name("Northwind Systems GmbH").unwrap().as_str(),
+            "northwind-systems-gmbh"
+        );
+        assert_eq!(
+            Slug::from_name("  A&B -- Partners! ").unwrap().as_str(),
+            "a-b-partners"
+        );
         assert!(Slug::parse("-bad").is_err());
         assert!(Slug::parse("Bad").is_err());
     }
@@ -184,6 +196,11 @@ mod tests {
         for t in PartnerType::ALL {
             assert_eq!(t.as_str().parse::<PartnerType>().unwrap(), *t);
         }
-        assert!("gold-plus".parse::<Tier>().unwrap_err().contains("platinum"));
+        assert!(
+            "gold-plus"
+                .parse::<Tier>()
+                .unwrap_err()
+                .contains("platinum")
+        );
     }
 }

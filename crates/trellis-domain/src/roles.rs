@@ -94,13 +94,19 @@ impl Role {
         match self {
             Role::VendorAdmin => true,
             Role::ChannelManager => {
-                matches!(p, P::OrgsRead | P::OrgsManage | P::UsersRead | P::TokensManage)
+                matches!(
+                    p,
+                    P::OrgsRead | P::OrgsManage | P::UsersRead | P::TokensManage
+                )
             }
             Role::SalesRep | Role::Finance => {
                 matches!(p, P::OrgsRead | P::UsersRead | P::TokensManage)
             }
             Role::PartnerAdmin => {
-                matches!(p, P::OrgsRead | P::UsersRead | P::UsersManage | P::TokensManage)
+                matches!(
+                    p,
+                    P::OrgsRead | P::UsersRead | P::UsersManage | P::TokensManage
+                )
             }
             Role::PartnerUser => matches!(p, P::OrgsRead | P::TokensManage),
         }
@@ -108,7 +114,10 @@ impl Role {
 
     /// The scopes a token of this role may carry: those of the permissions it grants.
     pub fn grantable_scopes(self) -> Vec<Scope> {
-        Scope::ALL.into_iter().filter(|s| self.grants(s.permission())).collect()
+        Scope::ALL
+            .into_iter()
+            .filter(|s| self.grants(s.permission()))
+            .collect()
     }
 }
 
@@ -182,12 +191,21 @@ impl FromStr for Scope {
         Scope::ALL
             .into_iter()
             .find(|x| x.as_str() == s)
-            .ok_or_else(|| format!("unknown scope {s:?}; expected one of {}", names(&Scope::ALL)))
+            .ok_or_else(|| {
+                format!(
+                    "unknown scope {s:?}; expected one of {}",
+                    names(&Scope::ALL)
+                )
+            })
     }
 }
 
 fn names<T: fmt::Display>(items: &[T]) -> String {
-    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -197,8 +215,12 @@ mod tests {
     #[test]
     fn partner_roles_never_get_vendor_powers() {
         for role in [Role::PartnerAdmin, Role::PartnerUser] {
-            for p in [Permission::OrgsManage, Permission::WebhooksManage, Permission::AuditRead,
-                Permission::JobsManage] {
+            for p in [
+                Permission::OrgsManage,
+                Permission::WebhooksManage,
+                Permission::AuditRead,
+                Permission::JobsManage,
+            ] {
                 assert!(!role.grants(p), "{role} must not have {p:?}");
             }
         }

@@ -32,7 +32,9 @@ impl Timestamp {
     /// Parses an RFC 3339 instant such as `2026-01-31T12:00:00Z`.
     pub fn parse_rfc3339(s: &str) -> Option<Self> {
         let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
-        i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok().map(Self)
+        i64::try_from(t.unix_timestamp_nanos() / 1_000_000)
+            .ok()
+            .map(Self)
     }
 
     /// This instant plus `d`, saturating.

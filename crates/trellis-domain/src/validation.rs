@@ -32,7 +32,10 @@ impl FieldErrors {
 
     /// Records a problem with `field`.
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError { field: field.into(), message: message.into() });
+        self.0.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
     }
 
     /// Runs a parser and records its error under `field`, returning the parsed value if any.
@@ -62,7 +65,10 @@ impl FieldErrors {
 
     /// The first message for `field`, for rendering next to a form input.
     pub fn for_field(&self, field: &str) -> Option<&str> {
-        self.0.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
     }
 
     /// `Ok(())` when empty, else `Err(self)`.

@@ -50,8 +50,14 @@ impl Email {
             });
         let local_ok = !local.is_empty()
             && local.len() <= 64
-            && !local.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"@\\".contains(c));
-        if domain_ok && local_ok { Ok(Self(s)) } else { Err(EmailError::Malformed) }
+            && !local
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"@\\".contains(c));
+        if domain_ok && local_ok {
+            Ok(Self(s))
+        } else {
+            Err(EmailError::Malformed)
+        }
     }
 
     /// The address.
@@ -248,17 +254,35 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_shape_checked() {
-        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a da@example.com",
-            "ada@exa..mple.com", "ada@-example.com", "ada@example.com."] {
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a da@example.com",
+            "ada@exa..mple.com",
+            "ada@-example.com",
+            "ada@example.com.",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
         }
-        assert_eq!(Email::parse("ada@münchen.de").unwrap().domain(), "münchen.de");
+        assert_eq!(
+            Email::parse("ada@münchen.de").unwrap().domain(),
+            "münchen.de"
+        );
     }
 
     #[test]
     fn passwords_need_twelve_characters_and_never_print() {
-        assert_eq!(Password::parse("short").unwrap_err(), PasswordError::TooShort);
+        assert_eq!(
+            Password::parse("short").unwrap_err(),
+            PasswordError::TooShort
+        );
         let p = Password::parse("correct horse battery").unwrap();
         assert_eq!(format!("{p:?}"), "Password(***)");
     }
@@ -266,15 +290,27 @@ mod tests {
     #[test]
     fn urls_must_be_http_with_host_and_no_credentials() {
         assert!(WebUrl::parse("https://hooks.example.com/trellis").is_ok());
-        assert_eq!(WebUrl::parse("ftp://x.example").unwrap_err(), UrlError::Scheme);
+        assert_eq!(
+            WebUrl::parse("ftp://x.example").unwrap_err(),
+            UrlError::Scheme
+        );
         assert_eq!(WebUrl::parse("not a url").unwrap_err(), UrlError::Malformed);
-        assert_eq!(WebUrl::parse("https://u:p@x.example/").unwrap_err(), UrlError::Credentials);
+        assert_eq!(
+            WebUrl::parse("https://u:p@x.example/").unwrap_err(),
+            UrlError::Credentials
+        );
     }
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(PersonName::parse("  Ada Lovelace ").unwrap().as_str(), "Ada Lovelace");
+        assert_eq!(
+            PersonName::parse("  Ada Lovelace ").unwrap().as_str(),
+            "Ada Lovelace"
+        );
         assert_eq!(PersonName::parse("   ").unwrap_err(), NameError::Empty);
-        assert_eq!(PersonName::parse(&"x".repeat(121)).unwrap_err(), NameError::TooLong);
+        assert_eq!(
+            PersonName::parse(&"x".repeat(121)).unwrap_err(),
+            NameError::TooLong
+        );
     }
 }

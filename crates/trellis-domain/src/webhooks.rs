@@ -7,7 +7,9 @@ pub fn filter_matches(filter: &[String], event_type: &str) -> bool {
         f == "*"
             || f == event_type
             || f.strip_suffix(".*").is_some_and(|family| {
-                event_type.strip_prefix(family).is_some_and(|rest| rest.starts_with('.'))
+                event_type
+                    .strip_prefix(family)
+                    .is_some_and(|rest| rest.starts_with('.'))
             })
     })
 }
@@ -40,7 +42,10 @@ mod tests {
         assert!(filter_matches(&f(&["*"]), "user.invited"));
         assert!(filter_matches(&f(&["user.*"]), "user.invited"));
         assert!(!filter_matches(&f(&["user.*"]), "users.invited"));
-        assert!(filter_matches(&f(&["org.created", "user.invited"]), "user.invited"));
+        assert!(filter_matches(
+            &f(&["org.created", "user.invited"]),
+            "user.invited"
+        ));
         assert!(!filter_matches(&f(&[]), "user.invited"));
     }
 

@@ -36,7 +36,10 @@ impl StoreConfig {
     /// The effective URL: the configured one, or the SQLite file in `data_dir`.
     pub fn effective_url(&self) -> DatabaseUrl {
         self.url.clone().unwrap_or_else(|| {
-            DatabaseUrl(format!("sqlite://{}", self.data_dir.join("trellis.db").display()))
+            DatabaseUrl(format!(
+                "sqlite://{}",
+                self.data_dir.join("trellis.db").display()
+            ))
         })
     }
 }
@@ -50,7 +53,9 @@ impl DatabaseUrl {
     /// Checks the scheme; the driver validates the rest when connecting.
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = s.trim();
-        if s.starts_with("sqlite:") || s.starts_with("postgres://") || s.starts_with("postgresql://")
+        if s.starts_with("sqlite:")
+            || s.starts_with("postgres://")
+            || s.starts_with("postgresql://")
         {
             Ok(Self(s.to_owned()))
         } else {
@@ -99,8 +104,12 @@ impl fmt::Display for DatabaseUrl {
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
 fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let Some((creds, host)) = rest.split_once('@') else { return url.to_owned() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((creds, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
     match creds.split_once(':') {
         Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
         None => url.to_owned(),
@@ -116,6 +125,10 @@ mod tests {
         let u = DatabaseUrl::parse("postgres://trellis:hunter2@db:5432/trellis").unwrap();
         assert_eq!(format!("{u:?}"), "postgres://trellis:***@db:5432/trellis");
         assert_eq!(u.to_string(), "postgres://trellis:***@db:5432/trellis");
-        assert!(DatabaseUrl::parse("mysql://x").unwrap_err().contains("unsupported"));
+        assert!(
+            DatabaseUrl::parse("mysql://x")
+                .unwrap_err()
+                .contains("unsupported")
+        );
     }
 }

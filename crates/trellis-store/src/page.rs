@@ -40,13 +40,20 @@ impl<T> Page<T> {
     pub fn from_rows(mut rows: Vec<T>, limit: usize, cursor_of: impl Fn(&T) -> Cursor) -> Self {
         let more = rows.len() > limit;
         rows.truncate(limit);
-        let next = if more { rows.last().map(cursor_of) } else { None };
+        let next = if more {
+            rows.last().map(cursor_of)
+        } else {
+            None
+        };
         Self { items: rows, next }
     }
 
     /// Maps the rows.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), next: self.next }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next: self.next,
+        }
     }
 }
 
@@ -56,7 +63,10 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        let c = Cursor { key: "Acme, Inc.".into(), id: Uuid::now_v7() };
+        let c = Cursor {
+            key: "Acme, Inc.".into(),
+            id: Uuid::now_v7(),
+        };
         assert_eq!(Cursor::decode(&c.encode()), Some(c));
         assert_eq!(Cursor::decode("not a cursor!"), None);
         assert_eq!(Cursor::decode("abc"), None);
@@ -64,7 +74,10 @@ mod tests {
 
     #[test]
     fn a_page_has_a_next_cursor_only_when_more_rows_exist() {
-        let cur = |i: &u8| Cursor { key: i.to_string(), id: Uuid::nil() };
+        let cur = |i: &u8| Cursor {
+            key: i.to_string(),
+            id: Uuid::nil(),
+        };
         let p = Page::from_rows(vec![1u8, 2, 3], 2, cur);
         assert_eq!(p.items, vec![1, 2]);
         assert_eq!(p.next.unwrap().key, "2");

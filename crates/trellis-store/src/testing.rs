@@ -21,7 +21,10 @@ pub struct TestDb {
 #[derive(Debug)]
 enum Cleanup {
     Sqlite(#[allow(dead_code, reason = "held for its Drop")] tempfile::TempDir),
-    Postgres { admin: PgConnectOptions, name: String },
+    Postgres {
+        admin: Box<PgConnectOptions>,
+        name: String,
+    },
 }
 
 impl TestDb {
@@ -30,8 +33,13 @@ impl TestDb {
 
     /// Creates and migrates a fresh database.
     pub async fn create() -> anyhow::Result<Self> {
-        #[allow(clippy::disallowed_methods, reason = "test harness: selects the backend under test")]
-        let pg = std::env::var(Self::PG_URL_VAR).ok().filter(|s| !s.is_empty());
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "test harness: selects the backend under test"
+        )]
+        let pg = std::env::var(Self::PG_URL_VAR)
+            .ok()
+            .filter(|s| !s.is_empty());
         match pg {
             Some(url) => Self::postgres(&url).await,
             None => Self::sqlite().await,
@@ -40,30 +48,60 @@ impl TestDb {
 
     /// True when tests run against PostgreSQL.
     pub fn is_postgres_run() -> bool {
-        #[allow(clippy::disallowed_methods, reason = "test harness: selects the backend under test")]
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "test harness: selects the backend under test"
+        )]
         std::env::var(Self::PG_URL_VAR).is_ok_and(|s| !s.is_empty())
     }
 
     async fn sqlite() -> anyhow::Result<Self> {
         let dir = tempfile::tempdir().context("creating a temporary directory")?;
-        let config = StoreConfig { data_dir: dir.path().to_owned(), ..StoreConfig::default() };
+        let config = StoreConfig {
+            data_dir: dir.path().to_owned(),
+            ..StoreConfig::default()
+        };
         let db = Db::connect(&config).await?;
         db.migrate().await?;
-        Ok(Self { config, db, cleanup: Cleanup::Sqlite(dir) })
+        Ok(Self {
+            config,
+            db,
+            cleanup: Cleanup::Sqlite(dir),
+        })
     }
 
     async fn postgres(admin_url: &str) -> anyhow::Result<Self> {
         let admin = PgConnectOptions::from_str(admin_url).context("parsing TRELLIS_TEST_PG_URL")?;
         let name = format!("trellis_test_{}", uuid::Uuid::now_v7().simple());
-        let mut conn = PgConnection::connect_with(&admin).await.context("connecting to the test server")?;
-        sqlx::query(&format!("create database {name}")).execute(&mut conn).await?;
+        let mut conn = PgConnection::connect_with(&admin)
+            .await
+            .context("connecting to the test server")?;
+        sqlx::query(&format!("create database {name}"))
+            .execute(&mut conn)
+            .await?;
         conn.close().await?;
-        let url = DatabaseUrl::parse(&format!("{}/{name}", admin_url.rsplit_once('/').map_or(admin_url, |(base, _)| base)))
-            .map_err(anyhow::Error::msg)?;
-        let config = StoreConfig { url: Some(url), max_connections: 4, ..StoreConfig::default() };
+        let url = DatabaseUrl::parse(&format!(
+            "{}/{name}",
+            admin_url
+                .rsplit_once('/')
+                .map_or(admin_url, |(base, _)| base)
+        ))
+        .map_err(anyhow::Error::msg)?;
+        let config = StoreConfig {
+            url: Some(url),
+            max_connections: 4,
+            ..StoreConfig::default()
+        };
         let db = Db::connect(&config).await?;
         db.migrate().await?;
-        Ok(Self { config, db, cleanup: Cleanup::Postgres { admin, name } })
+        Ok(Self {
+            config,
+            db,
+            cleanup: Cleanup::Postgres {
+                admin: Box::new(admin),
+                name,
+            },
+        })
     }
 
     /// The connected, migrated handle.
@@ -79,8 +117,13 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Cleanup::Postgres { admin, name } = &self.cleanup else { return };
-        #[allow(clippy::disallowed_methods, reason = "test harness: keep databases for debugging")]
+        let Cleanup::Postgres { admin, name } = &self.cleanup else {
+            return;
+        };
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "test harness: keep databases for debugging"
+        )]
         if std::env::var("TRELLIS_TEST_KEEP_DB").is_ok() {
             return;
         }
@@ -88,9 +131,12 @@ impl Drop for TestDb {
         // database is dropped from a helper thread with its own small runtime. The pool is not
         // closed first: returning its connections needs the (now blocked) test runtime, and
         // `with (force)` ends them anyway.
-        let (admin, name) = (admin.clone(), name.clone());
+        let (admin, name) = ((**admin).clone(), name.clone());
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 return;
             };
             rt.block_on(async move {

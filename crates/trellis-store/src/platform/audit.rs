@@ -35,9 +35,20 @@ pub async fn append(ex: &mut Exec<'_>, row: &AuditRow) -> Result<()> {
         "insert into audit_log (id, actor_id, actor_label, org_id, action, object_type, \
          object_id, summary, before_state, after_state, request_id, created_at) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        [row.id, row.actor_id, &row.actor_label, row.org_id, &row.action, &row.object_type,
-         &row.object_id, &row.summary, &row.before_state, &row.after_state, &row.request_id,
-         row.created_at]
+        [
+            row.id,
+            row.actor_id,
+            &row.actor_label,
+            row.org_id,
+            &row.action,
+            &row.object_type,
+            &row.object_id,
+            &row.summary,
+            &row.before_state,
+            &row.after_state,
+            &row.request_id,
+            row.created_at
+        ]
     )?;
     Ok(())
 }
@@ -72,9 +83,20 @@ pub async fn list(
            and ($5 is null or created_at >= $5) and ($6 is null or created_at < $6) \
            and ($7 is null or seq < $7) \
          order by seq desc limit $8",
-        [f.actor_id, &f.object_type, &f.object_id, &f.action, f.from, f.until, before_seq,
-         limit_plus],
+        [
+            f.actor_id,
+            &f.object_type,
+            &f.object_id,
+            &f.action,
+            f.from,
+            f.until,
+            before_seq,
+            limit_plus
+        ],
         fetch_all
     )?;
-    Ok(Page::from_rows(rows, limit, |r| Cursor { key: r.seq.to_string(), id: r.id }))
+    Ok(Page::from_rows(rows, limit, |r| Cursor {
+        key: r.seq.to_string(),
+        id: r.id,
+    }))
 }

@@ -29,8 +29,15 @@ pub async fn append(ex: &mut Exec<'_>, row: &EventRow) -> Result<()> {
         ex,
         "insert into events (id, type, org_id, object_type, object_id, payload, created_at) \
          values ($1, $2, $3, $4, $5, $6, $7)",
-        [row.id, &row.event_type, row.org_id, &row.object_type, &row.object_id, &row.payload,
-         row.created_at]
+        [
+            row.id,
+            &row.event_type,
+            row.org_id,
+            &row.object_type,
+            &row.object_id,
+            &row.payload,
+            row.created_at
+        ]
     )?;
     Ok(())
 }

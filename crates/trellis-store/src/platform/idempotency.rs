@@ -35,12 +35,23 @@ pub async fn insert(ex: &mut Exec<'_>, row: &IdempotencyRow) -> Result<()> {
         ex,
         "insert into idempotency_keys (owner, key, request_hash, status, response, created_at) \
          values ($1, $2, $3, $4, $5, $6)",
-        [&row.owner, &row.key, &row.request_hash, row.status, &row.response, row.created_at]
+        [
+            &row.owner,
+            &row.key,
+            &row.request_hash,
+            row.status,
+            &row.response,
+            row.created_at
+        ]
     )?;
     Ok(())
 }
 
 /// Forgets responses saved before `before` (keys are honoured for 24 hours).
 pub async fn purge(ex: &mut Exec<'_>, before: i64) -> Result<u64> {
-    Ok(execute!(ex, "delete from idempotency_keys where created_at < $1", [before])?)
+    Ok(execute!(
+        ex,
+        "delete from idempotency_keys where created_at < $1",
+        [before]
+    )?)
 }

@@ -37,7 +37,14 @@ pub async fn insert(ex: &mut Exec<'_>, row: &JobRow) -> Result<()> {
         ex,
         "insert into jobs (id, kind, payload, status, run_at, attempts, max_attempts, created_at, \
          updated_at) values ($1, $2, $3, 'queued', $4, 0, $5, $6, $6)",
-        [row.id, &row.kind, &row.payload, row.run_at, row.max_attempts, row.created_at]
+        [
+            row.id,
+            &row.kind,
+            &row.payload,
+            row.run_at,
+            row.max_attempts,
+            row.created_at
+        ]
     )?;
     Ok(())
 }
@@ -62,12 +69,22 @@ pub async fn claim(
            and status = 'queued' and (locked_until is null or locked_until < $3) \
          returning {COLUMNS}"
     );
-    Ok(fetch!(ex, JobRow, &sql, [worker, lease_until, now], fetch_optional)?)
+    Ok(fetch!(
+        ex,
+        JobRow,
+        &sql,
+        [worker, lease_until, now],
+        fetch_optional
+    )?)
 }
 
 /// Deletes a finished job, if `worker` still holds its lease.
 pub async fn complete(ex: &mut Exec<'_>, id: Uuid, worker: &str) -> Result<bool> {
-    let n = execute!(ex, "delete from jobs where id = $1 and locked_by = $2", [id, worker])?;
+    let n = execute!(
+        ex,
+        "delete from jobs where id = $1 and locked_by = $2",
+        [id, worker]
+    )?;
     Ok(n == 1)
 }
 
@@ -90,7 +107,13 @@ pub async fn retry_later(
 }
 
 /// Moves a job to the dead-letter state after its last attempt.
-pub async fn bury(ex: &mut Exec<'_>, id: Uuid, worker: &str, error: &str, now: i64) -> Result<bool> {
+pub async fn bury(
+    ex: &mut Exec<'_>,
+    id: Uuid,
+    worker: &str,
+    error: &str,
+    now: i64,
+) -> Result<bool> {
     let n = execute!(
         ex,
         "update jobs set status = 'dead', locked_by = null, locked_until = null, \
@@ -133,13 +156,28 @@ pub async fn list(
     let id = after.map_or(Uuid::nil(), |c| c.id);
     let limit_plus = i64::try_from(limit + 1).unwrap_or(i64::MAX);
     let rows = fetch!(ex, JobRow, &sql, [status, key, id, limit_plus], fetch_all)?;
-    Ok(Page::from_rows(rows, limit, |r| Cursor { key: r.run_at.to_string(), id: r.id }))
+    Ok(Page::from_rows(rows, limit, |r| Cursor {
+        key: r.run_at.to_string(),
+        id: r.id,
+    }))
 }
 
 /// Counts jobs per status: (queued, dead).
 pub async fn counts(ex: &mut Exec<'_>) -> Result<(i64, i64)> {
-    let queued = scalar!(ex, i64, "select count(*) from jobs where status = 'queued'", [], fetch_one)?;
-    let dead = scalar!(ex, i64, "select count(*) from jobs where status = 'dead'", [], fetch_one)?;
+    let queued = scalar!(
+        ex,
+        i64,
+        "select count(*) from jobs where status = 'queued'",
+        [],
+        fetch_one
+    )?;
+    let dead = scalar!(
+        ex,
+        i64,
+        "select count(*) from jobs where status = 'dead'",
+        [],
+        fetch_one
+    )?;
     Ok((queued, dead))
 }
 

@@ -35,8 +35,19 @@ pub async fn insert(ex: &mut Exec<'_>, row: &OrgRow) -> Result<()> {
         "insert into orgs (id, kind, name, name_key, slug, partner_type, tier, region, country, \
          website, version, created_at, updated_at) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11)",
-        [row.id, &row.kind, &row.name, row.name.to_lowercase(), &row.slug, &row.partner_type,
-         &row.tier, &row.region, &row.country, &row.website, row.created_at]
+        [
+            row.id,
+            &row.kind,
+            &row.name,
+            row.name.to_lowercase(),
+            &row.slug,
+            &row.partner_type,
+            &row.tier,
+            &row.region,
+            &row.country,
+            &row.website,
+            row.created_at
+        ]
     )?;
     Ok(())
 }
@@ -82,19 +93,39 @@ pub async fn list(
            and ($3 is null or name_key > $3 or (name_key = $3 and id > $4)) \
          order by name_key, id limit $5"
     );
-    let like = filter.name_contains.as_ref().map(|q| format!("%{}%", escape_like(&q.to_lowercase())));
+    let like = filter
+        .name_contains
+        .as_ref()
+        .map(|q| format!("%{}%", escape_like(&q.to_lowercase())));
     let (key, id) = after.map_or((None, Uuid::nil()), |c| (Some(c.key.clone()), c.id));
     let rows = fetch!(
-        ex, OrgRow, &sql,
-        [&filter.kind, like, key, id, i64::try_from(limit + 1).unwrap_or(i64::MAX)],
+        ex,
+        OrgRow,
+        &sql,
+        [
+            &filter.kind,
+            like,
+            key,
+            id,
+            i64::try_from(limit + 1).unwrap_or(i64::MAX)
+        ],
         fetch_all
     )?;
-    Ok(Page::from_rows(rows, limit, |r| Cursor { key: r.name.to_lowercase(), id: r.id }))
+    Ok(Page::from_rows(rows, limit, |r| Cursor {
+        key: r.name.to_lowercase(),
+        id: r.id,
+    }))
 }
 
 /// Counts organisations of a kind.
 pub async fn count(ex: &mut Exec<'_>, kind: &str) -> Result<i64> {
-    Ok(scalar!(ex, i64, "select count(*) from orgs where kind = $1", [kind], fetch_one)?)
+    Ok(scalar!(
+        ex,
+        i64,
+        "select count(*) from orgs where kind = $1",
+        [kind],
+        fetch_one
+    )?)
 }
 
 /// Writes an update if `expected_version` is current; returns false on a stale version.
@@ -104,8 +135,18 @@ pub async fn update(ex: &mut Exec<'_>, row: &OrgRow, expected_version: i64) -> R
         "update orgs set name = $2, name_key = $3, partner_type = $4, tier = $5, region = $6, \
          country = $7, website = $8, version = version + 1, updated_at = $9 \
          where id = $1 and version = $10",
-        [row.id, &row.name, row.name.to_lowercase(), &row.partner_type, &row.tier, &row.region,
-         &row.country, &row.website, row.updated_at, expected_version]
+        [
+            row.id,
+            &row.name,
+            row.name.to_lowercase(),
+            &row.partner_type,
+            &row.tier,
+            &row.region,
+            &row.country,
+            &row.website,
+            row.updated_at,
+            expected_version
+        ]
     )?;
     Ok(n == 1)
 }

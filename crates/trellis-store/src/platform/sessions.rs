@@ -27,14 +27,26 @@ pub async fn insert(ex: &mut Exec<'_>, row: &SessionRow) -> Result<()> {
         ex,
         "insert into sessions (id, token_hash, user_id, csrf_token, ip, user_agent, created_at, \
          last_seen_at, expires_at) values ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
-        [row.id, &row.token_hash, row.user_id, &row.csrf_token, &row.ip, &row.user_agent,
-         row.created_at, row.expires_at]
+        [
+            row.id,
+            &row.token_hash,
+            row.user_id,
+            &row.csrf_token,
+            &row.ip,
+            &row.user_agent,
+            row.created_at,
+            row.expires_at
+        ]
     )?;
     Ok(())
 }
 
 /// Finds a live session by token hash.
-pub async fn find_live(ex: &mut Exec<'_>, token_hash: &str, now: i64) -> Result<Option<SessionRow>> {
+pub async fn find_live(
+    ex: &mut Exec<'_>,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<SessionRow>> {
     Ok(fetch!(
         ex,
         SessionRow,
@@ -63,10 +75,18 @@ pub async fn delete(ex: &mut Exec<'_>, id: Uuid) -> Result<()> {
 
 /// Deletes every session of a user (password change, deactivation).
 pub async fn delete_for_user(ex: &mut Exec<'_>, user_id: Uuid) -> Result<u64> {
-    Ok(execute!(ex, "delete from sessions where user_id = $1", [user_id])?)
+    Ok(execute!(
+        ex,
+        "delete from sessions where user_id = $1",
+        [user_id]
+    )?)
 }
 
 /// Deletes expired sessions.
 pub async fn purge_expired(ex: &mut Exec<'_>, now: i64) -> Result<u64> {
-    Ok(execute!(ex, "delete from sessions where expires_at <= $1", [now])?)
+    Ok(execute!(
+        ex,
+        "delete from sessions where expires_at <= $1",
+        [now]
+    )?)
 }

@@ -25,5 +25,9 @@ pub async fn hit(ex: &mut Exec<'_>, key: &str, now: i64, window_ms: i64) -> Resu
 
 /// Deletes windows that ended before `before`.
 pub async fn purge(ex: &mut Exec<'_>, before: i64) -> Result<u64> {
-    Ok(crate::execute!(ex, "delete from throttles where window_start < $1", [before])?)
+    Ok(crate::execute!(
+        ex,
+        "delete from throttles where window_start < $1",
+        [before]
+    )?)
 }

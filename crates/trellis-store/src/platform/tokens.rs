@@ -35,8 +35,17 @@ pub async fn insert(ex: &mut Exec<'_>, row: &TokenRow) -> Result<()> {
         ex,
         "insert into api_tokens (id, user_id, kind, name, prefix, token_hash, scopes, created_at, \
          expires_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        [row.id, row.user_id, &row.kind, &row.name, &row.prefix, &row.token_hash, &row.scopes,
-         row.created_at, row.expires_at]
+        [
+            row.id,
+            row.user_id,
+            &row.kind,
+            &row.name,
+            &row.prefix,
+            &row.token_hash,
+            &row.scopes,
+            row.created_at,
+            row.expires_at
+        ]
     )?;
     Ok(())
 }
@@ -47,7 +56,13 @@ pub async fn find_live(ex: &mut Exec<'_>, token_hash: &str, now: i64) -> Result<
         "select {COLUMNS} from api_tokens where token_hash = $1 and revoked_at is null \
          and (expires_at is null or expires_at > $2)"
     );
-    Ok(fetch!(ex, TokenRow, &sql, [token_hash, now], fetch_optional)?)
+    Ok(fetch!(
+        ex,
+        TokenRow,
+        &sql,
+        [token_hash, now],
+        fetch_optional
+    )?)
 }
 
 /// Finds one of a user's tokens.
@@ -70,8 +85,17 @@ pub async fn list_api(
     let has = after.map(|_| 1_i64);
     let id = after.map_or(Uuid::nil(), |c| c.id);
     let limit_plus = i64::try_from(limit + 1).unwrap_or(i64::MAX);
-    let rows = fetch!(ex, TokenRow, &sql, [user_id, has, id, limit_plus], fetch_all)?;
-    Ok(Page::from_rows(rows, limit, |r| Cursor { key: String::new(), id: r.id }))
+    let rows = fetch!(
+        ex,
+        TokenRow,
+        &sql,
+        [user_id, has, id, limit_plus],
+        fetch_all
+    )?;
+    Ok(Page::from_rows(rows, limit, |r| Cursor {
+        key: String::new(),
+        id: r.id,
+    }))
 }
 
 /// Records use at most once a minute per token, so a busy client does not turn every read
@@ -129,7 +153,14 @@ pub async fn insert_action(ex: &mut Exec<'_>, row: &ActionTokenRow) -> Result<()
         ex,
         "insert into action_tokens (id, user_id, purpose, token_hash, created_at, expires_at) \
          values ($1, $2, $3, $4, $5, $6)",
-        [row.id, row.user_id, &row.purpose, &row.token_hash, row.created_at, row.expires_at]
+        [
+            row.id,
+            row.user_id,
+            &row.purpose,
+            &row.token_hash,
+            row.created_at,
+            row.expires_at
+        ]
     )?;
     Ok(())
 }

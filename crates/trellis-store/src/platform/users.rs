@@ -36,8 +36,17 @@ pub async fn insert(ex: &mut Exec<'_>, row: &UserRow) -> Result<()> {
         "insert into users (id, org_id, email, email_norm, name, role, status, password_hash, \
          failed_logins, version, created_at, updated_at) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, 0, 1, $9, $9)",
-        [row.id, row.org_id, &row.email, row.email.to_lowercase(), &row.name, &row.role,
-         &row.status, &row.password_hash, row.created_at]
+        [
+            row.id,
+            row.org_id,
+            &row.email,
+            row.email.to_lowercase(),
+            &row.name,
+            &row.role,
+            &row.status,
+            &row.password_hash,
+            row.created_at
+        ]
     )?;
     Ok(())
 }
@@ -70,16 +79,30 @@ pub async fn list(
     let (key, id) = after.map_or((None, Uuid::nil()), |c| (Some(c.key.clone()), c.id));
     let limit_plus = i64::try_from(limit + 1).unwrap_or(i64::MAX);
     let rows = fetch!(ex, UserRow, &sql, [org, key, id, limit_plus], fetch_all)?;
-    Ok(Page::from_rows(rows, limit, |r| Cursor { key: r.email.to_lowercase(), id: r.id }))
+    Ok(Page::from_rows(rows, limit, |r| Cursor {
+        key: r.email.to_lowercase(),
+        id: r.id,
+    }))
 }
 
 /// Writes name, role and status if `expected_version` is current.
-pub async fn update_profile(ex: &mut Exec<'_>, row: &UserRow, expected_version: i64) -> Result<bool> {
+pub async fn update_profile(
+    ex: &mut Exec<'_>,
+    row: &UserRow,
+    expected_version: i64,
+) -> Result<bool> {
     let n = execute!(
         ex,
         "update users set name = $2, role = $3, status = $4, version = version + 1, \
          updated_at = $5 where id = $1 and version = $6",
-        [row.id, &row.name, &row.role, &row.status, row.updated_at, expected_version]
+        [
+            row.id,
+            &row.name,
+            &row.role,
+            &row.status,
+            row.updated_at,
+            expected_version
+        ]
     )?;
     Ok(n == 1)
 }

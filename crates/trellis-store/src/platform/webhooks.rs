@@ -32,8 +32,15 @@ pub async fn insert(ex: &mut Exec<'_>, row: &EndpointRow) -> Result<()> {
         ex,
         "insert into webhook_endpoints (id, url, description, secret, event_filter, enabled, \
          version, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, 1, $7, $7)",
-        [row.id, &row.url, &row.description, &row.secret, &row.event_filter, row.enabled,
-         row.created_at]
+        [
+            row.id,
+            &row.url,
+            &row.description,
+            &row.secret,
+            &row.event_filter,
+            row.enabled,
+            row.created_at
+        ]
     )?;
     Ok(())
 }
@@ -51,7 +58,11 @@ pub async fn list_enabled(ex: &mut Exec<'_>) -> Result<Vec<EndpointRow>> {
 }
 
 /// Lists endpoints, oldest first.
-pub async fn list(ex: &mut Exec<'_>, after: Option<&Cursor>, limit: usize) -> Result<Page<EndpointRow>> {
+pub async fn list(
+    ex: &mut Exec<'_>,
+    after: Option<&Cursor>,
+    limit: usize,
+) -> Result<Page<EndpointRow>> {
     let sql = format!(
         "select {COLUMNS} from webhook_endpoints where ($1 is null or id > $2) order by id limit $3"
     );
@@ -59,7 +70,10 @@ pub async fn list(ex: &mut Exec<'_>, after: Option<&Cursor>, limit: usize) -> Re
     let id = after.map_or(Uuid::nil(), |c| c.id);
     let limit_plus = i64::try_from(limit + 1).unwrap_or(i64::MAX);
     let rows = fetch!(ex, EndpointRow, &sql, [has, id, limit_plus], fetch_all)?;
-    Ok(Page::from_rows(rows, limit, |r| Cursor { key: String::new(), id: r.id }))
+    Ok(Page::from_rows(rows, limit, |r| Cursor {
+        key: String::new(),
+        id: r.id,
+    }))
 }
 
 /// Writes an update if `expected_version` is current.
@@ -69,15 +83,27 @@ pub async fn update(ex: &mut Exec<'_>, row: &EndpointRow, expected_version: i64)
         "update webhook_endpoints set url = $2, description = $3, event_filter = $4, \
          enabled = $5, secret = $6, version = version + 1, updated_at = $7 \
          where id = $1 and version = $8",
-        [row.id, &row.url, &row.description, &row.event_filter, row.enabled, &row.secret,
-         row.updated_at, expected_version]
+        [
+            row.id,
+            &row.url,
+            &row.description,
+            &row.event_filter,
+            row.enabled,
+            &row.secret,
+            row.updated_at,
+            expected_version
+        ]
     )?;
     Ok(n == 1)
 }
 
 /// Deletes an endpoint and its attempts.
 pub async fn delete(ex: &mut Exec<'_>, id: Uuid) -> Result<bool> {
-    execute!(ex, "delete from webhook_attempts where endpoint_id = $1", [id])?;
+    execute!(
+        ex,
+        "delete from webhook_attempts where endpoint_id = $1",
+        [id]
+    )?;
     Ok(execute!(ex, "delete from webhook_endpoints where id = $1", [id])? == 1)
 }
 
@@ -104,8 +130,19 @@ pub async fn insert_attempt(ex: &mut Exec<'_>, row: &AttemptRow) -> Result<()> {
         "insert into webhook_attempts (id, endpoint_id, event_id, event_type, attempt, \
          succeeded, status_code, error, response_excerpt, duration_ms, created_at) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        [row.id, row.endpoint_id, row.event_id, &row.event_type, row.attempt, row.succeeded,
-         row.status_code, &row.error, &row.response_excerpt, row.duration_ms, row.created_at]
+        [
+            row.id,
+            row.endpoint_id,
+            row.event_id,
+            &row.event_type,
+            row.attempt,
+            row.succeeded,
+            row.status_code,
+            &row.error,
+            &row.response_excerpt,
+            row.duration_ms,
+            row.created_at
+        ]
     )?;
     Ok(())
 }
@@ -129,5 +166,8 @@ pub async fn list_attempts(
         [endpoint_id, has, id, limit_plus],
         fetch_all
     )?;
-    Ok(Page::from_rows(rows, limit, |r| Cursor { key: String::new(), id: r.id }))
+    Ok(Page::from_rows(rows, limit, |r| Cursor {
+        key: String::new(),
+        id: r.id,
+    }))
 }

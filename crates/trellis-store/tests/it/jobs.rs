@@ -1,6 +1,6 @@
+use trellis_store::Json;
 use trellis_store::platform::jobs;
 use trellis_store::testing::TestDb;
-use trellis_store::Json;
 use uuid::Uuid;
 
 fn job(run_at: i64) -> jobs::JobRow {
@@ -22,7 +22,9 @@ fn job(run_at: i64) -> jobs::JobRow {
 
 async fn claim(t: &TestDb, worker: &str, now: i64) -> Option<jobs::JobRow> {
     let mut tx = t.db().begin().await.unwrap();
-    let j = jobs::claim(&mut tx.exec(), worker, now, now + 1_000).await.unwrap();
+    let j = jobs::claim(&mut tx.exec(), worker, now, now + 1_000)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     j
 }
@@ -40,7 +42,10 @@ async fn a_claimed_job_is_invisible_until_its_lease_expires() {
     assert_eq!((got.id, got.attempts), (j.id, 1));
     assert!(claim(&t, "w2", 500).await.is_none(), "leased to w1");
     let again = claim(&t, "w2", 1_101).await.unwrap();
-    assert_eq!((again.locked_by.as_deref(), again.attempts), (Some("w2"), 2));
+    assert_eq!(
+        (again.locked_by.as_deref(), again.attempts),
+        (Some("w2"), 2)
+    );
 
     // w1's lease is gone: it can no longer complete the job.
     let mut tx = t.db().begin().await.unwrap();
@@ -64,7 +69,9 @@ async fn concurrent_claimers_never_get_the_same_job() {
             let mut got = Vec::new();
             loop {
                 let mut tx = db.begin().await.unwrap();
-                let j = jobs::claim(&mut tx.exec(), &format!("w{w}"), 100, 10_000).await.unwrap();
+                let j = jobs::claim(&mut tx.exec(), &format!("w{w}"), 100, 10_000)
+                    .await
+                    .unwrap();
                 tx.commit().await.unwrap();
                 match j {
                     Some(j) => got.push(j.id),
@@ -93,17 +100,28 @@ async fn failed_jobs_retry_later_then_go_dead_and_can_be_resurrected() {
 
     claim(&t, "w", 0).await.unwrap();
     let mut tx = t.db().begin().await.unwrap();
-    assert!(jobs::retry_later(&mut tx.exec(), j.id, "w", 5_000, "timeout", 1).await.unwrap());
+    assert!(
+        jobs::retry_later(&mut tx.exec(), j.id, "w", 5_000, "timeout", 1)
+            .await
+            .unwrap()
+    );
     tx.commit().await.unwrap();
     assert!(claim(&t, "w", 4_999).await.is_none());
     claim(&t, "w", 5_000).await.unwrap();
     let mut tx = t.db().begin().await.unwrap();
-    assert!(jobs::bury(&mut tx.exec(), j.id, "w", "gave up", 6).await.unwrap());
+    assert!(
+        jobs::bury(&mut tx.exec(), j.id, "w", "gave up", 6)
+            .await
+            .unwrap()
+    );
     assert_eq!(jobs::counts(&mut tx.exec()).await.unwrap(), (0, 1));
     let dead = jobs::list(&mut tx.exec(), "dead", None, 10).await.unwrap();
     assert_eq!(dead.items[0].last_error.as_deref(), Some("gave up"));
     tx.commit().await.unwrap();
-    assert!(claim(&t, "w", 1_000_000).await.is_none(), "dead jobs are never claimed");
+    assert!(
+        claim(&t, "w", 1_000_000).await.is_none(),
+        "dead jobs are never claimed"
+    );
 
     let mut tx = t.db().begin().await.unwrap();
     assert!(jobs::resurrect(&mut tx.exec(), j.id, 7).await.unwrap());

@@ -2,11 +2,13 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 fn names(dir: &str) -> BTreeSet<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(dir);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(dir);
     std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".sql"))
+        .filter(|n| Path::new(n).extension().is_some_and(|e| e == "sql"))
         .collect()
 }
 
@@ -15,7 +17,10 @@ fn sqlite_and_postgres_migrations_come_in_identical_pairs() {
     let sqlite = names("sqlite");
     let postgres = names("postgres");
     assert!(!sqlite.is_empty());
-    assert_eq!(sqlite, postgres, "every migration needs a twin with the same version and name");
+    assert_eq!(
+        sqlite, postgres,
+        "every migration needs a twin with the same version and name"
+    );
 }
 
 #[test]
@@ -29,10 +34,11 @@ fn paired_migrations_create_the_same_tables_and_columns() {
                 table = rest.trim_end_matches(" (").to_owned();
             } else if line.starts_with(");") {
                 table.clear();
-            } else if !table.is_empty() && !line.starts_with("primary key") {
-                if let Some(col) = line.split_whitespace().next() {
-                    out.insert(format!("{table}.{col}"));
-                }
+            } else if !table.is_empty()
+                && !line.starts_with("primary key")
+                && let Some(col) = line.split_whitespace().next()
+            {
+                out.insert(format!("{table}.{col}"));
             }
         }
         out
@@ -41,7 +47,11 @@ fn paired_migrations_create_the_same_tables_and_columns() {
     for name in names("sqlite") {
         let s = std::fs::read_to_string(base.join("sqlite").join(&name)).unwrap();
         let p = std::fs::read_to_string(base.join("postgres").join(&name)).unwrap();
-        assert_eq!(columns(&s), columns(&p), "{name}: the two dialects define different columns");
+        assert_eq!(
+            columns(&s),
+            columns(&p),
+            "{name}: the two dialects define different columns"
+        );
     }
 }
 

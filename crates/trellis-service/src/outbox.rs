@@ -1,0 +1,131 @@
+//! Recording a change: the audit entry, the domain event and the jobs it triggers are written
+//! in the caller's transaction, so they commit or vanish together with the change itself.
+
+use serde_json::{Value, json};
+use trellis_domain::{EventId, JobId, OrgId, Timestamp};
+use trellis_store::platform::{audit, events, jobs, webhooks};
+use trellis_store::{Json, Tx};
+
+use crate::actor::Actor;
+use crate::error::Result;
+
+/// One change to record.
+#[derive(Debug)]
+pub struct Change<'a> {
+    /// Dotted action name, also the event type: `user.invited`.
+    pub action: &'a str,
+    /// Object kind: `user`, `org`, `webhook_endpoint`.
+    pub object_type: &'a str,
+    /// Object id.
+    pub object_id: String,
+    /// The organisation the object belongs to, if any.
+    pub org_id: Option<OrgId>,
+    /// One line for the audit page.
+    pub summary: String,
+    /// State before (updates, deletions).
+    pub before: Option<Value>,
+    /// State after (creations, updates).
+    pub after: Option<Value>,
+    /// Whether integrators see this as a domain event (webhooks, change feed).
+    pub publish: bool,
+}
+
+/// Job kinds, shared by the enqueuers here and the handlers in `trellis-jobs`.
+pub mod kinds {
+    /// Send one e-mail.
+    pub const EMAIL: &str = "email.send";
+    /// Deliver one event to one webhook endpoint.
+    pub const WEBHOOK: &str = "webhook.deliver";
+}
+
+/// Writes the audit entry and, if published, the event and one delivery job per matching
+/// webhook endpoint. Returns the event id when an event was written.
+pub async fn record(
+    tx: &mut Tx,
+    actor: &Actor,
+    now: Timestamp,
+    max_attempts: u32,
+    change: Change<'_>,
+) -> Result<Option<EventId>> {
+    audit::append(
+        &mut tx.exec(),
+        &audit::AuditRow {
+            seq: 0,
+            id: uuid::Uuid::now_v7(),
+            actor_id: actor.user().map(|u| u.user_id.as_uuid()),
+            actor_label: actor.label(),
+            org_id: change.org_id.map(OrgId::as_uuid),
+            action: change.action.to_owned(),
+            object_type: change.object_type.to_owned(),
+            object_id: change.object_id.clone(),
+            summary: change.summary,
+            before_state: change.before.clone().map(Json),
+            after_state: change.after.clone().map(Json),
+            request_id: None,
+            created_at: now.millis(),
+        },
+    )
+    .await?;
+    if !change.publish {
+        return Ok(None);
+    }
+    let event_id = EventId::new();
+    let data = change.after.or(change.before).unwrap_or(Value::Null);
+    events::append(
+        &mut tx.exec(),
+        &events::EventRow {
+            seq: 0,
+            id: event_id.as_uuid(),
+            event_type: change.action.to_owned(),
+            org_id: change.org_id.map(OrgId::as_uuid),
+            object_type: change.object_type.to_owned(),
+            object_id: change.object_id,
+            payload: Json(data),
+            created_at: now.millis(),
+        },
+    )
+    .await?;
+    for endpoint in webhooks::list_enabled(&mut tx.exec()).await? {
+        let filter: Vec<String> = endpoint
+            .event_filter
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        if trellis_domain::webhooks::filter_matches(&filter, change.action) {
+            let payload = json!({"endpoint_id": endpoint.id, "event_id": event_id});
+            enqueue(tx, kinds::WEBHOOK, payload, now, now, max_attempts).await?;
+        }
+    }
+    Ok(Some(event_id))
+}
+
+/// Enqueues a job in the caller's transaction.
+pub async fn enqueue(
+    tx: &mut Tx,
+    kind: &str,
+    payload: Value,
+    run_at: Timestamp,
+    now: Timestamp,
+    max_attempts: u32,
+) -> Result<JobId> {
+    let id = JobId::new();
+    jobs::insert(
+        &mut tx.exec(),
+        &jobs::JobRow {
+            id: id.as_uuid(),
+            kind: kind.to_owned(),
+            payload: Json(payload),
+            status: "queued".into(),
+            run_at: run_at.millis(),
+            attempts: 0,
+            max_attempts: i64::from(max_attempts),
+            locked_by: None,
+            locked_until: None,
+            last_error: None,
+            created_at: now.millis(),
+            updated_at: now.millis(),
+        },
+    )
+    .await?;
+    Ok(id)
+}
