@@ -10,6 +10,8 @@ pub mod tokens;
 pub mod users;
 pub mod webhooks;
 
+pub use trellis_store::Backend;
+
 use crate::error::{Error, Result};
 
 /// Default and maximum page sizes for every list.
