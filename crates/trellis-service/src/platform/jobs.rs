@@ -139,8 +139,13 @@ impl Services {
     /// Removes a finished job.
     pub async fn complete_job(&self, worker: &str, id: JobId) -> Result<()> {
         let mut tx = self.db().begin().await?;
-        store::complete(&mut tx.exec(), id.as_uuid(), worker).await?;
+        let held = store::complete(&mut tx.exec(), id.as_uuid(), worker).await?;
         tx.commit().await?;
+        if !held {
+            // The lease ran out while the job ran, so another worker may run it again: handlers
+            // must be idempotent (webhooks carry a stable id for exactly this reason).
+            tracing::warn!(job.id = %id, worker, "job finished after its lease expired");
+        }
         Ok(())
     }
 
@@ -149,7 +154,8 @@ impl Services {
         let now = self.now();
         let error: String = error.chars().take(2_000).collect();
         let mut tx = self.db().begin().await?;
-        if job.attempts >= job.max_attempts {
+        let held = if job.attempts >= job.max_attempts {
+            tracing::warn!(job.id = %job.id, job.kind = %job.kind, error = %error, "job failed for the last time");
             store::bury(
                 &mut tx.exec(),
                 job.id.as_uuid(),
@@ -157,29 +163,33 @@ impl Services {
                 &error,
                 now.millis(),
             )
-            .await?;
-            tracing::warn!(job.id = %job.id, job.kind = %job.kind, error = %error, "job failed for the last time");
+            .await?
         } else {
             let attempt = u32::try_from(job.attempts).unwrap_or(u32::MAX);
             let run_at = now.plus(backoff(attempt, jitter));
+            let id = job.id.as_uuid();
             store::retry_later(
                 &mut tx.exec(),
-                job.id.as_uuid(),
+                id,
                 worker,
                 run_at.millis(),
                 &error,
                 now.millis(),
             )
-            .await?;
-        }
+            .await?
+        };
         tx.commit().await?;
+        if !held {
+            tracing::warn!(job.id = %job.id, worker, "job failed after its lease expired; another worker owns it now");
+        }
         Ok(())
     }
 
     /// When the next queued job is due, so an idle worker can sleep until then.
     pub async fn next_job_due(&self) -> Result<Option<Timestamp>> {
         let mut c = self.db().read().await?;
-        Ok(store::next_run_at(&mut c.exec())
+        let now = self.now().millis();
+        Ok(store::next_run_at(&mut c.exec(), now)
             .await?
             .map(Timestamp::from_millis))
     }

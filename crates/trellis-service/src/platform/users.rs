@@ -344,38 +344,7 @@ impl Services {
             .await?
             .ok_or(Error::NotFound)?;
         let before = User::try_from(current.clone())?;
-        let mut e = FieldErrors::new();
-        let name = patch
-            .name
-            .as_deref()
-            .and_then(|n| e.check("name", PersonName::parse(n)));
-        let role = patch
-            .role
-            .as_deref()
-            .and_then(|r| e.check("role", r.parse::<Role>()));
-        if let Some(r) = role
-            && r.is_partner() != before.role.is_partner()
-        {
-            e.add(
-                "role",
-                "a user cannot move between the vendor and a partner organisation",
-            );
-        }
-        let status = match patch.status.as_deref() {
-            None => None,
-            Some(s @ ("active" | "disabled")) => Some(s.to_owned()),
-            Some(_) => {
-                e.add("status", "must be active or disabled");
-                None
-            }
-        };
-        if status.as_deref() == Some("active") && before.status == "invited" {
-            e.add(
-                "status",
-                "an invited user becomes active by accepting the invitation",
-            );
-        }
-        e.into_result()?;
+        let (name, role, status) = validate_patch(patch, &before)?;
         if current.version != version {
             return Err(Error::StaleVersion {
                 current: current.version,
@@ -522,4 +491,44 @@ fn require_or_hide(actor: &Actor, p: Permission) -> Result<()> {
         Err(Error::Forbidden) if actor.partner_scope().is_some() => Err(Error::NotFound),
         other => other,
     }
+}
+
+/// Checks a profile change against the user as it is.
+fn validate_patch(
+    patch: &UserPatch,
+    before: &User,
+) -> Result<(Option<PersonName>, Option<Role>, Option<String>)> {
+    let mut e = FieldErrors::new();
+    let name = patch
+        .name
+        .as_deref()
+        .and_then(|n| e.check("name", PersonName::parse(n)));
+    let role = patch
+        .role
+        .as_deref()
+        .and_then(|r| e.check("role", r.parse::<Role>()));
+    if let Some(r) = role
+        && r.is_partner() != before.role.is_partner()
+    {
+        e.add(
+            "role",
+            "a user cannot move between the vendor and a partner organisation",
+        );
+    }
+    let status = match patch.status.as_deref() {
+        None => None,
+        Some(s @ ("active" | "disabled")) => Some(s.to_owned()),
+        Some(_) => {
+            e.add("status", "must be active or disabled");
+            None
+        }
+    };
+    if status.as_deref() == Some("active") && before.status == "invited" {
+        e.add(
+            "status",
+            "an invited user becomes active by accepting the invitation",
+        );
+    }
+    e.into_result()?;
+    Ok((name, role, status))
 }

@@ -181,13 +181,15 @@ pub async fn counts(ex: &mut Exec<'_>) -> Result<(i64, i64)> {
     Ok((queued, dead))
 }
 
-/// The earliest `run_at` of a queued job, so an idle worker knows how long it may sleep.
-pub async fn next_run_at(ex: &mut Exec<'_>) -> Result<Option<i64>> {
+/// The earliest `run_at` of a queued job that no worker holds, so an idle worker knows how
+/// long it may sleep (a leased job is someone else's until its lease ends).
+pub async fn next_run_at(ex: &mut Exec<'_>, now: i64) -> Result<Option<i64>> {
     Ok(scalar!(
         ex,
         Option<i64>,
-        "select min(run_at) from jobs where status = 'queued'",
-        [],
+        "select min(run_at) from jobs where status = 'queued' \
+         and (locked_until is null or locked_until < $1)",
+        [now],
         fetch_one
     )?)
 }
