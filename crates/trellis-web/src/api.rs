@@ -70,10 +70,13 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(jobs::routes()),
         )
         .split_for_parts();
-    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    env!("CARGO_PKG_VERSION").clone_into(&mut doc.info.version);
     let json = doc.clone();
     let router = router
-        .route("/api/v1/openapi.json", get(move || async move { Json(json) }))
+        .route(
+            "/api/v1/openapi.json",
+            get(move || async move { Json(json) }),
+        )
         .route("/api/v1/{*rest}", axum::routing::any(api_not_found))
         .route("/api/v1", axum::routing::any(api_not_found));
     (router, doc)
@@ -85,5 +88,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 async fn api_not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "no-route", "no API route matches this path; see /api/v1/openapi.json")
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "no-route",
+        "no API route matches this path; see /api/v1/openapi.json",
+    )
 }

@@ -53,20 +53,45 @@ pub struct ApiError {
 impl ApiError {
     /// A problem of the given status with a detail sentence.
     pub fn new(status: StatusCode, slug: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, slug, detail: detail.into(), errors: vec![], current_version: None, retry_after: None }
+        Self {
+            status,
+            slug,
+            detail: detail.into(),
+            errors: vec![],
+            current_version: None,
+            retry_after: None,
+        }
     }
 
     /// A 400/422 naming one field (or JSON path).
-    pub fn field(status: StatusCode, slug: &'static str, field: &str, message: impl Into<String>) -> Self {
+    pub fn field(
+        status: StatusCode,
+        slug: &'static str,
+        field: &str,
+        message: impl Into<String>,
+    ) -> Self {
         let message = message.into();
         let mut e = Self::new(status, slug, format!("{field}: {message}"));
-        e.errors.push(ProblemField { field: field.to_owned(), message });
+        e.errors.push(ProblemField {
+            field: field.to_owned(),
+            message,
+        });
         e
     }
 
     fn validation(fe: &FieldErrors) -> Self {
-        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", fe.to_string());
-        e.errors = fe.iter().map(|f| ProblemField { field: f.field.clone(), message: f.message.clone() }).collect();
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            fe.to_string(),
+        );
+        e.errors = fe
+            .iter()
+            .map(|f| ProblemField {
+                field: f.field.clone(),
+                message: f.message.clone(),
+            })
+            .collect();
         e
     }
 
@@ -79,29 +104,47 @@ impl ApiError {
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         match e {
-            Error::Unauthenticated => Self::new(StatusCode::UNAUTHORIZED, "unauthenticated",
-                "send a valid token as `Authorization: Bearer …` (POST /api/v1/auth/login issues one)"),
-            Error::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", "your role or token scopes do not allow this"),
+            Error::Unauthenticated => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "send a valid token as `Authorization: Bearer …` (POST /api/v1/auth/login issues one)",
+            ),
+            Error::Forbidden => Self::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "your role or token scopes do not allow this",
+            ),
             Error::NotFound => Self::new(StatusCode::NOT_FOUND, "not-found", "no such object"),
             Error::Validation(fe) => Self::validation(&fe),
             Error::Conflict(msg) => Self::new(StatusCode::CONFLICT, "conflict", msg),
             Error::StaleVersion { current } => {
-                let mut e = Self::new(StatusCode::CONFLICT, "stale-version",
-                    format!("the object was changed by someone else; re-read it (current version {current}) and retry"));
+                let mut e = Self::new(
+                    StatusCode::CONFLICT,
+                    "stale-version",
+                    format!(
+                        "the object was changed by someone else; re-read it (current version {current}) and retry"
+                    ),
+                );
                 e.current_version = Some(current);
                 e
             }
             Error::InvalidState(msg) => Self::new(StatusCode::CONFLICT, "invalid-state", msg),
             Error::RateLimited { retry_after_secs } => {
-                let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited",
-                    format!("too many attempts; try again in {retry_after_secs} s"));
+                let mut e = Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate-limited",
+                    format!("too many attempts; try again in {retry_after_secs} s"),
+                );
                 e.retry_after = Some(retry_after_secs);
                 e
             }
             Error::Internal(err) => {
                 tracing::error!(error = ?err, "internal error");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal",
-                    "something went wrong on our side; quote the x-request-id header when reporting it")
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "something went wrong on our side; quote the x-request-id header when reporting it",
+                )
             }
         }
     }
@@ -119,14 +162,21 @@ impl IntoResponse for ApiError {
             current_version: self.current_version,
         };
         let mut resp = (self.status, axum::Json(body)).into_response();
-        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if self.status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"trellis\""));
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"trellis\""),
+            );
         }
-        if let Some(s) = self.retry_after {
-            if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let Some(v) = self
+            .retry_after
+            .and_then(|s| HeaderValue::from_str(&s.to_string()).ok())
+        {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
         }
         resp
     }

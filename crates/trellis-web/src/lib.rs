@@ -22,8 +22,12 @@ pub use state::AppState;
 /// The whole application router with its middleware, ready to serve.
 pub fn router(state: AppState) -> Router {
     let (api, _) = api::router();
-    let app = Router::new().merge(api).merge(ui::routes()).with_state(state.clone());
-    middleware::wrap(app, &state)
+    let web = state.web.clone();
+    let app = Router::new()
+        .merge(api)
+        .merge(ui::routes())
+        .with_state(state);
+    middleware::wrap(app, &web)
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then drains open requests.
@@ -32,7 +36,10 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

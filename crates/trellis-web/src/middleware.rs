@@ -18,7 +18,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::state::WebSettings;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -28,9 +28,9 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
                    base-uri 'none'; object-src 'none'";
 
 /// Wraps the application router in the standard stack.
-pub fn wrap(router: Router, state: &AppState) -> Router {
-    let cfg = &state.web.config;
-    let hsts = state.web.secure_cookies;
+pub fn wrap(router: Router, web: &WebSettings) -> Router {
+    let cfg = &web.config;
+    let hsts = web.secure_cookies;
     router
         .layer(middleware::from_fn(problem_for_bare_errors))
         .layer(middleware::from_fn(move |req, next| security_headers(req, next, hsts)))
@@ -59,20 +59,40 @@ pub fn wrap(router: Router, state: &AppState) -> Router {
 }
 
 fn timeout(d: Duration) -> Duration {
-    if d.is_zero() { Duration::from_secs(30) } else { d }
+    if d.is_zero() {
+        Duration::from_secs(30)
+    } else {
+        d
+    }
 }
 
 async fn security_headers(req: Request, next: Next, hsts: bool) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    h.insert(HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin"));
-    h.insert(HeaderName::from_static("permissions-policy"), HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
-    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(CSP));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+    );
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(CSP));
     if hsts {
-        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
     }
     resp
 }

@@ -28,26 +28,45 @@ pub struct WebSettings {
 impl WebSettings {
     /// The session cookie's name.
     pub fn session_cookie(&self) -> &'static str {
-        if self.secure_cookies { "__Host-trellis_session" } else { "trellis_session" }
+        if self.secure_cookies {
+            "__Host-trellis_session"
+        } else {
+            "trellis_session"
+        }
     }
 
     /// The pre-login CSRF cookie's name.
     pub fn csrf_cookie(&self) -> &'static str {
-        if self.secure_cookies { "__Host-trellis_csrf" } else { "trellis_csrf" }
+        if self.secure_cookies {
+            "__Host-trellis_csrf"
+        } else {
+            "trellis_csrf"
+        }
     }
 
     /// The flash-message cookie's name.
     pub fn flash_cookie(&self) -> &'static str {
-        if self.secure_cookies { "__Host-trellis_flash" } else { "trellis_flash" }
+        if self.secure_cookies {
+            "__Host-trellis_flash"
+        } else {
+            "trellis_flash"
+        }
     }
 }
 
 impl AppState {
     /// Builds the state; the cookie policy follows the base URL unless configured.
     pub fn new(services: Services, config: WebConfig) -> Self {
-        let secure_cookies =
-            config.secure_cookies.unwrap_or(services.config().base_url.scheme() == "https");
-        Self { services, web: Arc::new(WebSettings { config, secure_cookies }) }
+        let secure_cookies = config
+            .secure_cookies
+            .unwrap_or(services.config().base_url.scheme() == "https");
+        Self {
+            services,
+            web: Arc::new(WebSettings {
+                config,
+                secure_cookies,
+            }),
+        }
     }
 }
 

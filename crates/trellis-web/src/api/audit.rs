@@ -93,9 +93,12 @@ impl AuditParams {
         let instant = |field: &str, v: &Option<String>| -> Result<Option<Timestamp>, Error> {
             match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                 None => Ok(None),
-                Some(s) => Timestamp::parse_rfc3339(s)
-                    .map(Some)
-                    .ok_or_else(|| Error::field(field, "must be an RFC 3339 instant such as 2026-01-31T00:00:00Z")),
+                Some(s) => Timestamp::parse_rfc3339(s).map(Some).ok_or_else(|| {
+                    Error::field(
+                        field,
+                        "must be an RFC 3339 instant such as 2026-01-31T00:00:00Z",
+                    )
+                }),
             }
         };
         Ok(ServiceQuery {
@@ -113,8 +116,18 @@ impl AuditParams {
 #[utoipa::path(get, path = "/audit", tag = "audit", operation_id = "list_audit", params(AuditParams),
     responses((status = 200, body = AuditList), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-async fn list(State(s): State<Services>, ApiActor(actor): ApiActor, ApiQuery(p): ApiQuery<AuditParams>) -> ApiResult<Json<AuditList>> {
+async fn list(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(p): ApiQuery<AuditParams>,
+) -> ApiResult<Json<AuditList>> {
     let q = p.to_query()?;
-    let page = PageRequest { cursor: p.cursor, limit: p.limit };
-    Ok(Json(AuditList::from_page(s.list_audit(&actor, &q, &page).await?, AuditDto::from)))
+    let page = PageRequest {
+        cursor: p.cursor,
+        limit: p.limit,
+    };
+    Ok(Json(AuditList::from_page(
+        s.list_audit(&actor, &q, &page).await?,
+        AuditDto::from,
+    )))
 }

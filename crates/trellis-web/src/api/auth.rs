@@ -51,9 +51,19 @@ pub struct LoginResponse {
 /// lock the account for a while.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", operation_id = "login", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 422, body = Problem), (status = 429, body = Problem)))]
-async fn login(State(s): State<Services>, Client(client): Client, body: ApiJson<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
-    let t = s.issue_login_token(&body.value.email, &body.value.password, &client).await?;
-    Ok(Json(LoginResponse { token: t.token, expires_at: instant(t.expires_at), user: UserDto::from(t.user) }))
+async fn login(
+    State(s): State<Services>,
+    Client(client): Client,
+    body: ApiJson<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    let t = s
+        .issue_login_token(&body.value.email, &body.value.password, &client)
+        .await?;
+    Ok(Json(LoginResponse {
+        token: t.token,
+        expires_at: instant(t.expires_at),
+        user: UserDto::from(t.user),
+    }))
 }
 
 /// The signed-in user.
@@ -77,7 +87,11 @@ pub struct ResetRequest {
 /// so it does not reveal who has an account.
 #[utoipa::path(post, path = "/auth/password-reset", tag = "auth", operation_id = "request_password_reset",
     request_body = ResetRequest, responses((status = 202, body = Ack), (status = 422, body = Problem), (status = 429, body = Problem)))]
-async fn request_reset(State(s): State<Services>, Client(client): Client, body: ApiJson<ResetRequest>) -> ApiResult<(axum::http::StatusCode, Json<Ack>)> {
+async fn request_reset(
+    State(s): State<Services>,
+    Client(client): Client,
+    body: ApiJson<ResetRequest>,
+) -> ApiResult<(axum::http::StatusCode, Json<Ack>)> {
     s.request_password_reset(&body.value.email, &client).await?;
     Ok((axum::http::StatusCode::ACCEPTED, Json(Ack { ok: true })))
 }
@@ -96,15 +110,33 @@ pub struct TokenPassword {
 /// Sets a new password with a reset token; ends every session of the user.
 #[utoipa::path(post, path = "/auth/password-reset/confirm", tag = "auth", operation_id = "confirm_password_reset",
     request_body = TokenPassword, responses((status = 200, body = UserDto), (status = 404, body = Problem), (status = 422, body = Problem)))]
-async fn confirm_reset(State(s): State<Services>, body: ApiJson<TokenPassword>) -> ApiResult<Json<UserDto>> {
-    let u = s.complete_action_token(ActionPurpose::PasswordReset, &body.value.token, &body.value.password).await?;
+async fn confirm_reset(
+    State(s): State<Services>,
+    body: ApiJson<TokenPassword>,
+) -> ApiResult<Json<UserDto>> {
+    let u = s
+        .complete_action_token(
+            ActionPurpose::PasswordReset,
+            &body.value.token,
+            &body.value.password,
+        )
+        .await?;
     Ok(Json(UserDto::from(u)))
 }
 
 /// Accepts an invitation by choosing a password; the user becomes active.
 #[utoipa::path(post, path = "/auth/invitations/accept", tag = "auth", operation_id = "accept_invitation",
     request_body = TokenPassword, responses((status = 200, body = UserDto), (status = 404, body = Problem), (status = 422, body = Problem)))]
-async fn accept_invitation(State(s): State<Services>, body: ApiJson<TokenPassword>) -> ApiResult<Json<UserDto>> {
-    let u = s.complete_action_token(ActionPurpose::Invitation, &body.value.token, &body.value.password).await?;
+async fn accept_invitation(
+    State(s): State<Services>,
+    body: ApiJson<TokenPassword>,
+) -> ApiResult<Json<UserDto>> {
+    let u = s
+        .complete_action_token(
+            ActionPurpose::Invitation,
+            &body.value.token,
+            &body.value.password,
+        )
+        .await?;
     Ok(Json(UserDto::from(u)))
 }

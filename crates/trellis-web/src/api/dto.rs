@@ -18,7 +18,10 @@ pub struct Paging {
 
 impl From<&Paging> for PageRequest {
     fn from(p: &Paging) -> Self {
-        PageRequest { cursor: p.cursor.clone(), limit: p.limit }
+        PageRequest {
+            cursor: p.cursor.clone(),
+            limit: p.limit,
+        }
     }
 }
 

@@ -34,19 +34,38 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| {
-                let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-                ct == "application/json" || (ct.starts_with("application/") && ct.ends_with("+json"))
+                let ct = ct
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                ct == "application/json"
+                    || (ct.starts_with("application/") && ct.ends_with("+json"))
             });
         if !is_json {
-            return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type",
-                "send the body as JSON with `Content-Type: application/json`"));
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "send the body as JSON with `Content-Type: application/json`",
+            ));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large",
-                    format!("the body is larger than {} bytes", state.web.config.max_body_bytes))
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload-too-large",
+                    format!(
+                        "the body is larger than {} bytes",
+                        state.web.config.max_body_bytes
+                    ),
+                )
             } else {
-                ApiError::new(StatusCode::BAD_REQUEST, "bad-body", "the request body could not be read")
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad-body",
+                    "the request body could not be read",
+                )
             }
         })?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
@@ -61,7 +80,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
             let field = if path == "." { "body".to_owned() } else { path };
             ApiError::field(status, slug, &field, inner.to_string())
         })?;
-        Ok(Self { value, hash: hex_sha256(&bytes) })
+        Ok(Self {
+            value,
+            hash: hex_sha256(&bytes),
+        })
     }
 }
 
@@ -75,13 +97,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let q = parts.uri.query().unwrap_or("");
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
-        serde_path_to_error::deserialize(de).map(ApiQuery).map_err(|e| {
-            let field = e.path().to_string();
-            ApiError::field(StatusCode::BAD_REQUEST, "bad-query", &field, e.into_inner().to_string())
-        })
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|e| {
+                let field = e.path().to_string();
+                ApiError::field(
+                    StatusCode::BAD_REQUEST,
+                    "bad-query",
+                    &field,
+                    e.into_inner().to_string(),
+                )
+            })
     }
 }
-
 
 /// The caller of an API route, from `Authorization: Bearer …`.
 #[derive(Debug, Clone)]
@@ -90,12 +118,18 @@ pub struct ApiActor(pub Actor);
 impl FromRequestParts<AppState> for ApiActor {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|t| !t.is_empty() && t.len() <= 200)
             .ok_or_else(|| ApiError::from(trellis_service::Error::Unauthenticated))?;
@@ -119,8 +153,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
                 .map(str::trim)
                 .filter(|k| !k.is_empty() && k.len() <= 255)
                 .map(|k| Self(Some(k.to_owned())))
-                .ok_or_else(|| ApiError::field(StatusCode::BAD_REQUEST, "bad-header", "Idempotency-Key",
-                    "must be 1–255 visible ASCII characters")),
+                .ok_or_else(|| {
+                    ApiError::field(
+                        StatusCode::BAD_REQUEST,
+                        "bad-header",
+                        "Idempotency-Key",
+                        "must be 1–255 visible ASCII characters",
+                    )
+                }),
         }
     }
 }
@@ -146,25 +186,47 @@ impl Idempotency {
         if let Some(saved) = services.idempotent_replay(actor, &key, body_hash).await? {
             let status = StatusCode::from_u16(saved.status).unwrap_or(StatusCode::OK);
             let mut resp = (status, saved.body).into_response();
-            resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
-            resp.headers_mut().insert("idempotent-replayed", header::HeaderValue::from_static("true"));
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("application/json"),
+            );
+            resp.headers_mut().insert(
+                "idempotent-replayed",
+                header::HeaderValue::from_static("true"),
+            );
             return Ok(resp);
         }
         let value = create.await?;
-        let body = serde_json::to_string(&value).map_err(|e| ApiError::from(trellis_service::Error::Internal(e.into())))?;
-        services.idempotent_save(actor, &key, body_hash, &SavedResponse { status: status.as_u16(), body: body.clone() }).await?;
+        let body = serde_json::to_string(&value)
+            .map_err(|e| ApiError::from(trellis_service::Error::Internal(e.into())))?;
+        services
+            .idempotent_save(
+                actor,
+                &key,
+                body_hash,
+                &SavedResponse {
+                    status: status.as_u16(),
+                    body: body.clone(),
+                },
+            )
+            .await?;
         let mut resp = (status, body).into_response();
-        resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/json"),
+        );
         Ok(resp)
     }
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    Sha256::digest(bytes).iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    Sha256::digest(bytes)
+        .iter()
+        .fold(String::with_capacity(64), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// A path id; an id that is not a UUID cannot exist, so it is a 404 like any unknown id.
@@ -179,9 +241,12 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::from(trellis_service::Error::NotFound))?;
-        raw.parse().map(ApiId).map_err(|_| ApiError::from(trellis_service::Error::NotFound))
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::from(trellis_service::Error::NotFound))?;
+        raw.parse()
+            .map(ApiId)
+            .map_err(|_| ApiError::from(trellis_service::Error::NotFound))
     }
 }

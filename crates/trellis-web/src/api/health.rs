@@ -35,6 +35,17 @@ async fn health(State(s): State<Services>) -> (StatusCode, Json<Health>) {
         trellis_service::platform::Backend::Postgres => "postgres",
     };
     let ok = s.db().ping().await.is_ok();
-    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(Health { status: if ok { "ok" } else { "degraded" }, database, version: env!("CARGO_PKG_VERSION") }))
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(Health {
+            status: if ok { "ok" } else { "degraded" },
+            database,
+            version: env!("CARGO_PKG_VERSION"),
+        }),
+    )
 }

@@ -17,7 +17,9 @@ use crate::error::{ApiResult, Problem};
 use crate::state::AppState;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list)).routes(routes!(retry))
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(retry))
 }
 
 /// A job.
@@ -77,10 +79,20 @@ pub struct JobParams {
 /// Lists queued or dead jobs.
 #[utoipa::path(get, path = "/jobs", tag = "jobs", operation_id = "list_jobs", params(JobParams),
     responses((status = 200, body = JobList), (status = 403, body = Problem)), security(("bearer" = [])))]
-async fn list(State(s): State<Services>, ApiActor(actor): ApiActor, ApiQuery(p): ApiQuery<JobParams>) -> ApiResult<Json<JobList>> {
-    let page = PageRequest { cursor: p.cursor, limit: p.limit };
+async fn list(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(p): ApiQuery<JobParams>,
+) -> ApiResult<Json<JobList>> {
+    let page = PageRequest {
+        cursor: p.cursor,
+        limit: p.limit,
+    };
     let status = p.status.as_deref().unwrap_or("queued");
-    Ok(Json(JobList::from_page(s.list_jobs(&actor, status, &page).await?, JobDto::from)))
+    Ok(Json(JobList::from_page(
+        s.list_jobs(&actor, status, &page).await?,
+        JobDto::from,
+    )))
 }
 
 /// Puts a dead job back in the queue with fresh attempts.
@@ -88,6 +100,10 @@ async fn list(State(s): State<Services>, ApiActor(actor): ApiActor, ApiQuery(p):
     params(("id" = uuid::Uuid, Path, description = "Job id")),
     responses((status = 200, body = JobDto), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
-async fn retry(State(s): State<Services>, ApiActor(actor): ApiActor, ApiId(id): ApiId<JobId>) -> ApiResult<Json<JobDto>> {
+async fn retry(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    ApiId(id): ApiId<JobId>,
+) -> ApiResult<Json<JobDto>> {
     Ok(Json(s.retry_job(&actor, id).await?.into()))
 }

@@ -18,7 +18,9 @@ use crate::error::{ApiResult, Problem};
 use crate::state::AppState;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(get, update))
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get, update))
 }
 
 /// An organisation.
@@ -132,7 +134,11 @@ pub struct OrgPatch {
 #[utoipa::path(get, path = "/orgs", tag = "orgs", operation_id = "list_orgs", params(OrgQuery),
     responses((status = 200, body = OrgList), (status = 400, body = Problem), (status = 401, body = Problem)),
     security(("bearer" = [])))]
-async fn list(State(s): State<Services>, ApiActor(actor): ApiActor, ApiQuery(q): ApiQuery<OrgQuery>) -> ApiResult<Json<OrgList>> {
+async fn list(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<OrgQuery>,
+) -> ApiResult<Json<OrgList>> {
     let kind = q
         .kind
         .as_deref()
@@ -140,8 +146,13 @@ async fn list(State(s): State<Services>, ApiActor(actor): ApiActor, ApiQuery(q):
         .map(str::parse::<OrgKind>)
         .transpose()
         .map_err(|m| trellis_service::Error::field("kind", m))?;
-    let paging = Paging { cursor: q.cursor, limit: q.limit };
-    let page = s.list_orgs(&actor, kind, q.q.as_deref(), &(&paging).into()).await?;
+    let paging = Paging {
+        cursor: q.cursor,
+        limit: q.limit,
+    };
+    let page = s
+        .list_orgs(&actor, kind, q.q.as_deref(), &(&paging).into())
+        .await?;
     Ok(Json(OrgList::from_page(page, OrgDto::from)))
 }
 
@@ -150,7 +161,12 @@ async fn list(State(s): State<Services>, ApiActor(actor): ApiActor, ApiQuery(q):
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 201, body = OrgDto), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-async fn create(State(s): State<Services>, ApiActor(actor): ApiActor, idem: Idempotency, body: ApiJson<NewOrg>) -> ApiResult<Response> {
+async fn create(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    idem: Idempotency,
+    body: ApiJson<NewOrg>,
+) -> ApiResult<Response> {
     let b = body.value;
     let input = OrgInput {
         name: b.name,
@@ -162,7 +178,9 @@ async fn create(State(s): State<Services>, ApiActor(actor): ApiActor, idem: Idem
         website: b.website,
     };
     idem.run(&s, &actor, &body.hash, StatusCode::CREATED, async {
-        s.create_org(&actor, OrgKind::Partner, &input).await.map(OrgDto::from)
+        s.create_org(&actor, OrgKind::Partner, &input)
+            .await
+            .map(OrgDto::from)
     })
     .await
 }
@@ -171,7 +189,11 @@ async fn create(State(s): State<Services>, ApiActor(actor): ApiActor, idem: Idem
 #[utoipa::path(get, path = "/orgs/{id}", tag = "orgs", operation_id = "get_org",
     params(("id" = uuid::Uuid, Path, description = "Organisation id")),
     responses((status = 200, body = OrgDto), (status = 404, body = Problem)), security(("bearer" = [])))]
-async fn get(State(s): State<Services>, ApiActor(actor): ApiActor, ApiId(id): ApiId<OrgId>) -> ApiResult<Json<OrgDto>> {
+async fn get(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    ApiId(id): ApiId<OrgId>,
+) -> ApiResult<Json<OrgDto>> {
     Ok(Json(s.get_org(&actor, id).await?.into()))
 }
 
@@ -180,7 +202,12 @@ async fn get(State(s): State<Services>, ApiActor(actor): ApiActor, ApiId(id): Ap
     params(("id" = uuid::Uuid, Path, description = "Organisation id")),
     responses((status = 200, body = OrgDto), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-async fn update(State(s): State<Services>, ApiActor(actor): ApiActor, ApiId(id): ApiId<OrgId>, body: ApiJson<OrgPatch>) -> ApiResult<Json<OrgDto>> {
+async fn update(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    ApiId(id): ApiId<OrgId>,
+    body: ApiJson<OrgPatch>,
+) -> ApiResult<Json<OrgDto>> {
     let p = body.value;
     let cur = s.get_org(&actor, id).await?;
     let keep = |new: Option<String>, old: Option<String>| new.or(old);
@@ -193,5 +220,7 @@ async fn update(State(s): State<Services>, ApiActor(actor): ApiActor, ApiId(id):
         country: keep(p.country, cur.country),
         website: keep(p.website, cur.website),
     };
-    Ok(Json(s.update_org(&actor, id, p.version, &input).await?.into()))
+    Ok(Json(
+        s.update_org(&actor, id, p.version, &input).await?.into(),
+    ))
 }

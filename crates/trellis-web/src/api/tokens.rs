@@ -18,7 +18,9 @@ use crate::error::{ApiResult, Problem};
 use crate::state::AppState;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(get, revoke))
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get, revoke))
 }
 
 /// An API token (without its secret).
@@ -85,19 +87,40 @@ pub struct NewToken {
 /// Lists your API tokens, newest first.
 #[utoipa::path(get, path = "/tokens", tag = "tokens", operation_id = "list_tokens", params(Paging),
     responses((status = 200, body = TokenList), (status = 401, body = Problem)), security(("bearer" = [])))]
-async fn list(State(s): State<Services>, ApiActor(actor): ApiActor, ApiQuery(p): ApiQuery<Paging>) -> ApiResult<Json<TokenList>> {
-    Ok(Json(TokenList::from_page(s.list_tokens(&actor, &(&p).into()).await?, TokenDto::from)))
+async fn list(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(p): ApiQuery<Paging>,
+) -> ApiResult<Json<TokenList>> {
+    Ok(Json(TokenList::from_page(
+        s.list_tokens(&actor, &(&p).into()).await?,
+        TokenDto::from,
+    )))
 }
 
 /// Creates an API token for yourself.
 #[utoipa::path(post, path = "/tokens", tag = "tokens", operation_id = "create_token", request_body = NewToken,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 201, body = CreatedTokenDto), (status = 422, body = Problem)), security(("bearer" = [])))]
-async fn create(State(s): State<Services>, ApiActor(actor): ApiActor, idem: Idempotency, body: ApiJson<NewToken>) -> ApiResult<Response> {
+async fn create(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    idem: Idempotency,
+    body: ApiJson<NewToken>,
+) -> ApiResult<Response> {
     let b = body.value;
-    let input = TokenInput { name: b.name, scopes: b.scopes, expires_in_days: b.expires_in_days };
+    let input = TokenInput {
+        name: b.name,
+        scopes: b.scopes,
+        expires_in_days: b.expires_in_days,
+    };
     idem.run(&s, &actor, &body.hash, StatusCode::CREATED, async {
-        s.create_token(&actor, &input).await.map(|c| CreatedTokenDto { token: c.token, meta: c.meta.into() })
+        s.create_token(&actor, &input)
+            .await
+            .map(|c| CreatedTokenDto {
+                token: c.token,
+                meta: c.meta.into(),
+            })
     })
     .await
 }
@@ -106,7 +129,11 @@ async fn create(State(s): State<Services>, ApiActor(actor): ApiActor, idem: Idem
 #[utoipa::path(get, path = "/tokens/{id}", tag = "tokens", operation_id = "get_token",
     params(("id" = uuid::Uuid, Path, description = "Token id")),
     responses((status = 200, body = TokenDto), (status = 404, body = Problem)), security(("bearer" = [])))]
-async fn get(State(s): State<Services>, ApiActor(actor): ApiActor, ApiId(id): ApiId<TokenId>) -> ApiResult<Json<TokenDto>> {
+async fn get(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    ApiId(id): ApiId<TokenId>,
+) -> ApiResult<Json<TokenDto>> {
     Ok(Json(s.get_token(&actor, id).await?.into()))
 }
 
@@ -114,6 +141,10 @@ async fn get(State(s): State<Services>, ApiActor(actor): ApiActor, ApiId(id): Ap
 #[utoipa::path(delete, path = "/tokens/{id}", tag = "tokens", operation_id = "revoke_token",
     params(("id" = uuid::Uuid, Path, description = "Token id")),
     responses((status = 200, body = TokenDto), (status = 404, body = Problem)), security(("bearer" = [])))]
-async fn revoke(State(s): State<Services>, ApiActor(actor): ApiActor, ApiId(id): ApiId<TokenId>) -> ApiResult<Json<TokenDto>> {
+async fn revoke(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    ApiId(id): ApiId<TokenId>,
+) -> ApiResult<Json<TokenDto>> {
     Ok(Json(s.revoke_token(&actor, id).await?.into()))
 }

@@ -115,9 +115,18 @@ pub struct UserPatch {
 /// Lists users by e-mail address.
 #[utoipa::path(get, path = "/users", tag = "users", operation_id = "list_users", params(UserQuery),
     responses((status = 200, body = UserList), (status = 403, body = Problem)), security(("bearer" = [])))]
-async fn list(State(s): State<Services>, ApiActor(actor): ApiActor, ApiQuery(q): ApiQuery<UserQuery>) -> ApiResult<Json<UserList>> {
-    let paging = Paging { cursor: q.cursor, limit: q.limit };
-    let page = s.list_users(&actor, q.org_id.map(OrgId::from_uuid), &(&paging).into()).await?;
+async fn list(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<UserQuery>,
+) -> ApiResult<Json<UserList>> {
+    let paging = Paging {
+        cursor: q.cursor,
+        limit: q.limit,
+    };
+    let page = s
+        .list_users(&actor, q.org_id.map(OrgId::from_uuid), &(&paging).into())
+        .await?;
     Ok(Json(UserList::from_page(page, UserDto::from)))
 }
 
@@ -126,9 +135,19 @@ async fn list(State(s): State<Services>, ApiActor(actor): ApiActor, ApiQuery(q):
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 201, body = UserDto), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-async fn invite(State(s): State<Services>, ApiActor(actor): ApiActor, idem: Idempotency, body: ApiJson<NewInvitation>) -> ApiResult<Response> {
+async fn invite(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    idem: Idempotency,
+    body: ApiJson<NewInvitation>,
+) -> ApiResult<Response> {
     let b = body.value;
-    let input = InviteInput { email: b.email, name: b.name, role: b.role, org_id: b.org_id.map(OrgId::from_uuid) };
+    let input = InviteInput {
+        email: b.email,
+        name: b.name,
+        role: b.role,
+        org_id: b.org_id.map(OrgId::from_uuid),
+    };
     idem.run(&s, &actor, &body.hash, StatusCode::CREATED, async {
         s.invite_user(&actor, &input).await.map(UserDto::from)
     })
@@ -139,7 +158,11 @@ async fn invite(State(s): State<Services>, ApiActor(actor): ApiActor, idem: Idem
 #[utoipa::path(get, path = "/users/{id}", tag = "users", operation_id = "get_user",
     params(("id" = uuid::Uuid, Path, description = "User id")),
     responses((status = 200, body = UserDto), (status = 404, body = Problem)), security(("bearer" = [])))]
-async fn get(State(s): State<Services>, ApiActor(actor): ApiActor, ApiId(id): ApiId<UserId>) -> ApiResult<Json<UserDto>> {
+async fn get(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    ApiId(id): ApiId<UserId>,
+) -> ApiResult<Json<UserDto>> {
     Ok(Json(s.get_user(&actor, id).await?.into()))
 }
 
@@ -148,10 +171,21 @@ async fn get(State(s): State<Services>, ApiActor(actor): ApiActor, ApiId(id): Ap
     params(("id" = uuid::Uuid, Path, description = "User id")),
     responses((status = 200, body = UserDto), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-async fn update(State(s): State<Services>, ApiActor(actor): ApiActor, ApiId(id): ApiId<UserId>, body: ApiJson<UserPatch>) -> ApiResult<Json<UserDto>> {
+async fn update(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    ApiId(id): ApiId<UserId>,
+    body: ApiJson<UserPatch>,
+) -> ApiResult<Json<UserDto>> {
     let p = body.value;
-    let patch = ServicePatch { name: p.name, role: p.role, status: p.status };
-    Ok(Json(s.update_user(&actor, id, p.version, &patch).await?.into()))
+    let patch = ServicePatch {
+        name: p.name,
+        role: p.role,
+        status: p.status,
+    };
+    Ok(Json(
+        s.update_user(&actor, id, p.version, &patch).await?.into(),
+    ))
 }
 
 /// Sends a fresh invitation link (the old one stops working).
@@ -159,7 +193,11 @@ async fn update(State(s): State<Services>, ApiActor(actor): ApiActor, ApiId(id):
     params(("id" = uuid::Uuid, Path, description = "User id")),
     responses((status = 200, body = Ack), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
-async fn resend_invitation(State(s): State<Services>, ApiActor(actor): ApiActor, ApiId(id): ApiId<UserId>) -> ApiResult<Json<Ack>> {
+async fn resend_invitation(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    ApiId(id): ApiId<UserId>,
+) -> ApiResult<Json<Ack>> {
     s.resend_invitation(&actor, id).await?;
     Ok(Json(Ack { ok: true }))
 }

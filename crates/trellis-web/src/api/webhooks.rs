@@ -67,7 +67,10 @@ impl From<Endpoint> for WebhookDto {
 
 impl From<EndpointWithSecret> for WebhookDto {
     fn from(e: EndpointWithSecret) -> Self {
-        Self { secret: Some(e.secret), ..Self::from(e.endpoint) }
+        Self {
+            secret: Some(e.secret),
+            ..Self::from(e.endpoint)
+        }
     }
 }
 
@@ -166,8 +169,15 @@ pub struct ReplayRequest {
 /// Lists endpoints.
 #[utoipa::path(get, path = "/webhooks", tag = "webhooks", operation_id = "list_webhooks", params(Paging),
     responses((status = 200, body = WebhookList), (status = 403, body = Problem)), security(("bearer" = [])))]
-async fn list(State(s): State<Services>, ApiActor(actor): ApiActor, ApiQuery(p): ApiQuery<Paging>) -> ApiResult<Json<WebhookList>> {
-    Ok(Json(WebhookList::from_page(s.list_webhooks(&actor, &(&p).into()).await?, WebhookDto::from)))
+async fn list(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(p): ApiQuery<Paging>,
+) -> ApiResult<Json<WebhookList>> {
+    Ok(Json(WebhookList::from_page(
+        s.list_webhooks(&actor, &(&p).into()).await?,
+        WebhookDto::from,
+    )))
 }
 
 /// Creates an endpoint; the response carries its signing secret, shown once.
@@ -175,9 +185,19 @@ async fn list(State(s): State<Services>, ApiActor(actor): ApiActor, ApiQuery(p):
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 201, body = WebhookDto), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-async fn create(State(s): State<Services>, ApiActor(actor): ApiActor, idem: Idempotency, body: ApiJson<NewWebhook>) -> ApiResult<Response> {
+async fn create(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    idem: Idempotency,
+    body: ApiJson<NewWebhook>,
+) -> ApiResult<Response> {
     let b = body.value;
-    let input = EndpointInput { url: b.url, description: b.description, event_filter: b.event_filter, enabled: b.enabled.unwrap_or(true) };
+    let input = EndpointInput {
+        url: b.url,
+        description: b.description,
+        event_filter: b.event_filter,
+        enabled: b.enabled.unwrap_or(true),
+    };
     idem.run(&s, &actor, &body.hash, StatusCode::CREATED, async {
         s.create_webhook(&actor, &input).await.map(WebhookDto::from)
     })
@@ -188,7 +208,11 @@ async fn create(State(s): State<Services>, ApiActor(actor): ApiActor, idem: Idem
 #[utoipa::path(get, path = "/webhooks/{id}", tag = "webhooks", operation_id = "get_webhook",
     params(("id" = uuid::Uuid, Path, description = "Endpoint id")),
     responses((status = 200, body = WebhookDto), (status = 404, body = Problem)), security(("bearer" = [])))]
-async fn get(State(s): State<Services>, ApiActor(actor): ApiActor, ApiId(id): ApiId<WebhookEndpointId>) -> ApiResult<Json<WebhookDto>> {
+async fn get(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    ApiId(id): ApiId<WebhookEndpointId>,
+) -> ApiResult<Json<WebhookDto>> {
     Ok(Json(s.get_webhook(&actor, id).await?.into()))
 }
 
@@ -197,7 +221,12 @@ async fn get(State(s): State<Services>, ApiActor(actor): ApiActor, ApiId(id): Ap
     params(("id" = uuid::Uuid, Path, description = "Endpoint id")),
     responses((status = 200, body = WebhookDto), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-async fn update(State(s): State<Services>, ApiActor(actor): ApiActor, ApiId(id): ApiId<WebhookEndpointId>, body: ApiJson<WebhookPatch>) -> ApiResult<Json<WebhookDto>> {
+async fn update(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    ApiId(id): ApiId<WebhookEndpointId>,
+    body: ApiJson<WebhookPatch>,
+) -> ApiResult<Json<WebhookDto>> {
     let p = body.value;
     let cur = s.get_webhook(&actor, id).await?;
     let input = EndpointInput {
@@ -206,15 +235,25 @@ async fn update(State(s): State<Services>, ApiActor(actor): ApiActor, ApiId(id):
         event_filter: p.event_filter.unwrap_or(cur.event_filter),
         enabled: p.enabled.unwrap_or(cur.enabled),
     };
-    let updated = s.update_webhook(&actor, id, p.version, &input, p.rotate_secret).await?;
-    Ok(Json(if p.rotate_secret { updated.into() } else { updated.endpoint.into() }))
+    let updated = s
+        .update_webhook(&actor, id, p.version, &input, p.rotate_secret)
+        .await?;
+    Ok(Json(if p.rotate_secret {
+        updated.into()
+    } else {
+        updated.endpoint.into()
+    }))
 }
 
 /// Deletes an endpoint and its delivery history.
 #[utoipa::path(delete, path = "/webhooks/{id}", tag = "webhooks", operation_id = "delete_webhook",
     params(("id" = uuid::Uuid, Path, description = "Endpoint id")),
     responses((status = 200, body = Ack), (status = 404, body = Problem)), security(("bearer" = [])))]
-async fn delete(State(s): State<Services>, ApiActor(actor): ApiActor, ApiId(id): ApiId<WebhookEndpointId>) -> ApiResult<Json<Ack>> {
+async fn delete(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    ApiId(id): ApiId<WebhookEndpointId>,
+) -> ApiResult<Json<Ack>> {
     s.delete_webhook(&actor, id).await?;
     Ok(Json(Ack { ok: true }))
 }
@@ -223,15 +262,29 @@ async fn delete(State(s): State<Services>, ApiActor(actor): ApiActor, ApiId(id):
 #[utoipa::path(get, path = "/webhooks/{id}/attempts", tag = "webhooks", operation_id = "list_webhook_attempts",
     params(("id" = uuid::Uuid, Path, description = "Endpoint id"), Paging),
     responses((status = 200, body = AttemptList), (status = 404, body = Problem)), security(("bearer" = [])))]
-async fn attempts(State(s): State<Services>, ApiActor(actor): ApiActor, ApiId(id): ApiId<WebhookEndpointId>, ApiQuery(p): ApiQuery<Paging>) -> ApiResult<Json<AttemptList>> {
-    Ok(Json(AttemptList::from_page(s.list_webhook_attempts(&actor, id, &(&p).into()).await?, AttemptDto::from)))
+async fn attempts(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    ApiId(id): ApiId<WebhookEndpointId>,
+    ApiQuery(p): ApiQuery<Paging>,
+) -> ApiResult<Json<AttemptList>> {
+    Ok(Json(AttemptList::from_page(
+        s.list_webhook_attempts(&actor, id, &(&p).into()).await?,
+        AttemptDto::from,
+    )))
 }
 
 /// Delivers a past event to this endpoint again (with the same `webhook-id`).
 #[utoipa::path(post, path = "/webhooks/{id}/replay", tag = "webhooks", operation_id = "replay_webhook", request_body = ReplayRequest,
     params(("id" = uuid::Uuid, Path, description = "Endpoint id")),
     responses((status = 202, body = Ack), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
-async fn replay(State(s): State<Services>, ApiActor(actor): ApiActor, ApiId(id): ApiId<WebhookEndpointId>, body: ApiJson<ReplayRequest>) -> ApiResult<(StatusCode, Json<Ack>)> {
-    s.replay_webhook(&actor, id, EventId::from_uuid(body.value.event_id)).await?;
+async fn replay(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    ApiId(id): ApiId<WebhookEndpointId>,
+    body: ApiJson<ReplayRequest>,
+) -> ApiResult<(StatusCode, Json<Ack>)> {
+    s.replay_webhook(&actor, id, EventId::from_uuid(body.value.event_id))
+        .await?;
     Ok((StatusCode::ACCEPTED, Json(Ack { ok: true })))
 }

@@ -1,0 +1,244 @@
+//! A real browser (headless Chromium through ChromeDriver) signs in to the console and the
+//! portal and does one real thing in each: the vendor admin adds a partner, the partner admin
+//! creates an API token. Pages are plain forms, so this also proves they work without help
+//! from JavaScript.
+
+use std::net::TcpListener as StdListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use trellis_testkit::app::{PASSWORD, TestApp};
+
+/// A ChromeDriver child process, killed on drop.
+struct Driver {
+    child: Child,
+    url: String,
+    profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn browser() -> (Driver, Client) {
+    // Several TLS back-ends are linked into the workspace, so rustls needs to be told which
+    // one to use (the WebDriver connection itself is plain HTTP on loopback).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let port = StdListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver is not installed: apt-get install chromium chromium-driver (./scripts/test does this)");
+    let profile = tempfile::tempdir().unwrap();
+    let driver = Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        profile,
+    };
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let args = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,900",
+    ];
+    let mut args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+    args.push(format!(
+        "--user-data-dir={}",
+        driver.profile.path().display()
+    ));
+    let caps = json!({"goog:chromeOptions": {"args": args, "binary": "/usr/bin/chromium"}});
+    let client = ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(caps.as_object().unwrap().clone())
+        .connect(&driver.url)
+        .await
+        .expect("connecting to chromedriver");
+    (driver, client)
+}
+
+async fn sign_in(c: &Client, app: &TestApp, email: &str) {
+    c.goto(&app.url("/login")).await.unwrap();
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Signed-in pages carry the sign-out form; wait for the navigation to land.
+    wait_for(c, "form[action='/logout']").await;
+}
+
+async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
+    match c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+    {
+        Ok(e) => e,
+        Err(e) => {
+            let url = c
+                .current_url()
+                .await
+                .map(|u| u.to_string())
+                .unwrap_or_default();
+            panic!("{css} did not appear on {url}: {e}\n{}", body_text(c).await)
+        }
+    }
+}
+
+async fn body_text(c: &Client) -> String {
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_vendor_admin_adds_a_partner_and_a_partner_admin_creates_a_token_in_a_real_browser() {
+    let app = TestApp::spawn().await.unwrap();
+    let partner = app.partner("Meridian Systems").await.unwrap();
+    let (_driver, c) = browser().await;
+
+    // Console: sign in, add a partner through the form.
+    sign_in(&c, &app, "admin@vendor.example").await;
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/console")
+    );
+    assert!(body_text(&c).await.contains("Vera Admin"));
+    c.goto(&app.url("/console/partners/new")).await.unwrap();
+    let form = c.find(Locator::Id("partner-form")).await.unwrap();
+    form.find(Locator::Css("input[name=name]"))
+        .await
+        .unwrap()
+        .send_keys("Harbor Analytics")
+        .await
+        .unwrap();
+    form.find(Locator::Css("select[name=partner_type]"))
+        .await
+        .unwrap()
+        .select_by_value("si")
+        .await
+        .unwrap();
+    form.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "h1").await;
+    let text = body_text(&c).await;
+    assert!(text.contains("Harbor Analytics"), "{text}");
+    let api = app.api_as("admin@vendor.example").await.unwrap();
+    let found = api.get("/api/v1/orgs?q=harbor").await.unwrap();
+    assert_eq!(found.body["items"][0]["partner_type"], "si");
+
+    // Sign out, then the portal: sign in as the partner admin and create an API token.
+    c.find(Locator::Css("form[action='/logout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "#email").await;
+    sign_in(&c, &app, &partner.admin_email).await;
+    assert!(c.current_url().await.unwrap().path().starts_with("/portal"));
+    c.goto(&app.url("/portal/tokens")).await.unwrap();
+    let form = c.find(Locator::Id("token-form")).await.unwrap();
+    form.find(Locator::Css("input[name=name]"))
+        .await
+        .unwrap()
+        .send_keys("Browser token")
+        .await
+        .unwrap();
+    let checked = |css: &'static str| {
+        let form = form.clone();
+        async move {
+            form.find(Locator::Css(css))
+                .await
+                .unwrap()
+                .prop("checked")
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        checked("input[value='orgs:read']").await.as_deref(),
+        Some("true"),
+        "read access is the default"
+    );
+    // Ticked with the keyboard, as a keyboard-only user would.
+    form.find(Locator::Css("input[value='users:read']"))
+        .await
+        .unwrap()
+        .send_keys(" ")
+        .await
+        .unwrap();
+    assert_eq!(
+        checked("input[value='users:read']").await.as_deref(),
+        Some("true")
+    );
+    form.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let secret = wait_for(&c, "#token-secret").await.text().await.unwrap();
+    assert!(
+        secret.starts_with("trl_"),
+        "the new token is shown once: {secret}"
+    );
+    let partner_api = app.api_as(&partner.admin_email).await.unwrap();
+    let tokens = partner_api.get("/api/v1/tokens").await.unwrap();
+    assert_eq!(tokens.body["items"][0]["name"], "Browser token");
+    assert_eq!(
+        tokens.body["items"][0]["scopes"],
+        json!(["orgs:read", "users:read"])
+    );
+    c.close().await.unwrap();
+}

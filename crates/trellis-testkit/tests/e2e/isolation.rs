@@ -1,0 +1,366 @@
+//! Tenant isolation, driven by the route list: every API operation in the OpenAPI document and
+//! every portal page is called by partner A with partner B's ids. A route added later is
+//! covered without anyone remembering; a route whose `{id}` kind has no fixture fails the suite
+//! until one is added.
+
+use std::collections::BTreeMap;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use trellis_testkit::app::{Api, PartnerFixture, TestApp};
+
+/// Ids of one partner's objects, by the path segment that names their collection.
+struct Objects(BTreeMap<&'static str, String>);
+
+/// Everything partner B owns or that only the vendor may touch, plus A's own counterparts.
+struct World {
+    app: TestApp,
+    a: PartnerFixture,
+    b: PartnerFixture,
+    a_admin: Api,
+    b_admin: Api,
+    a_objects: Objects,
+    b_objects: Objects,
+    /// Strings that must never appear in anything partner A reads.
+    b_secrets: Vec<String>,
+}
+
+async fn world() -> World {
+    let app = TestApp::spawn().await.unwrap();
+    let a = app.partner("Alpha Partners").await.unwrap();
+    let b = app.partner("Bravo Partners").await.unwrap();
+    let vendor = app.api_as("admin@vendor.example").await.unwrap();
+    let a_admin = app.api_as(&a.admin_email).await.unwrap();
+    let b_admin = app.api_as(&b.admin_email).await.unwrap();
+
+    let user_of = |email: String| {
+        let vendor = vendor.clone();
+        async move {
+            let r = vendor.get("/api/v1/users?limit=200").await.unwrap();
+            r.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|u| u["email"] == email.as_str())
+                .unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let token = |api: Api| async move {
+        let r = api
+            .post(
+                "/api/v1/tokens",
+                &json!({"name": "isolation", "scopes": ["orgs:read"]}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        r.body["id"].as_str().unwrap().to_owned()
+    };
+    let hook = vendor
+        .post(
+            "/api/v1/webhooks",
+            &json!({"url": "https://hooks.example.com/x"}),
+        )
+        .await
+        .unwrap();
+    let hook_id = hook.body["id"].as_str().unwrap().to_owned();
+    // A dead job, so the jobs routes have an object too.
+    let job_id = {
+        let r = vendor
+            .post(
+                "/api/v1/users",
+                &json!({"email": "x@vendor.example", "name": "X", "role": "sales_rep"}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, StatusCode::CREATED);
+        let jobs = vendor.get("/api/v1/jobs").await.unwrap();
+        jobs.body["items"][0]["id"].as_str().unwrap().to_owned()
+    };
+
+    let objects = |org: &PartnerFixture, user: String, token: String| {
+        Objects(BTreeMap::from([
+            ("orgs", org.org.id.to_string()),
+            ("users", user),
+            ("tokens", token),
+            ("webhooks", hook_id.clone()),
+            ("jobs", job_id.clone()),
+        ]))
+    };
+    let a_objects = objects(
+        &a,
+        user_of(a.user_email.clone()).await,
+        token(a_admin.clone()).await,
+    );
+    let b_user = user_of(b.user_email.clone()).await;
+    let b_token = token(b_admin.clone()).await;
+    let b_secrets = vec![
+        b.org.id.to_string(),
+        b_user.clone(),
+        b_token.clone(),
+        b.admin_email.clone(),
+        b.user_email.clone(),
+    ];
+    let b_objects = objects(&b, b_user, b_token);
+    World {
+        app,
+        a,
+        b,
+        a_admin,
+        b_admin,
+        a_objects,
+        b_objects,
+        b_secrets,
+    }
+}
+
+/// What B looks like to the vendor and to B itself; must not change while A tries things.
+async fn snapshot(w: &World) -> Value {
+    let vendor = w.app.api_as("admin@vendor.example").await.unwrap();
+    let org = vendor
+        .get(&format!("/api/v1/orgs/{}", w.b.org.id))
+        .await
+        .unwrap()
+        .body;
+    let users = vendor
+        .get(&format!("/api/v1/users?org_id={}", w.b.org.id))
+        .await
+        .unwrap()
+        .body;
+    let tokens = w.b_admin.get("/api/v1/tokens").await.unwrap().body;
+    json!({"org": org, "users": users, "tokens": tokens})
+}
+
+fn collection(path: &str) -> Option<&str> {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let at = segs.iter().position(|s| *s == "{id}")?;
+    at.checked_sub(1).map(|i| segs[i])
+}
+
+fn example_body(doc: &Value, op: &Value) -> Option<Value> {
+    let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+    if schema.is_null() {
+        return None;
+    }
+    let resolved = match schema["$ref"].as_str() {
+        Some(r) => &doc["components"]["schemas"][r.trim_start_matches("#/components/schemas/")],
+        None => schema,
+    };
+    let example = resolved["example"].clone();
+    assert!(
+        !example.is_null(),
+        "{} has a request body without an example; add #[schema(example = …)] so the isolation suite can call it",
+        op["operationId"]
+    );
+    Some(example)
+}
+
+#[tokio::test]
+async fn partner_cannot_read_or_change_another_partners_objects_through_any_api_route() {
+    let w = world().await;
+    let doc = w
+        .app
+        .http
+        .get(w.app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let before = snapshot(&w).await;
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Ok(method) = method.to_uppercase().parse::<Method>() else {
+                continue;
+            };
+            if op["security"].is_null() {
+                continue; // public: health, sign-in, invitations
+            }
+            let body = example_body(&doc, op);
+            let Some(kind) = collection(path) else {
+                // A collection route: whatever A reads must not mention B.
+                if method == Method::GET {
+                    let r = w.a_admin.send(method, path, None).await.unwrap();
+                    let text = r.body.to_string();
+                    for secret in &w.b_secrets {
+                        assert!(
+                            !text.contains(secret.as_str()),
+                            "GET {path} leaks {secret} to another partner: {text}"
+                        );
+                    }
+                    checked += 1;
+                }
+                continue;
+            };
+            let (Some(b_id), Some(a_id)) = (w.b_objects.0.get(kind), w.a_objects.0.get(kind))
+            else {
+                panic!(
+                    "{path} takes an {{id}} of `{kind}` objects but the isolation suite has no `{kind}` fixture: add one in world()"
+                );
+            };
+            let theirs = w
+                .a_admin
+                .send(method.clone(), &path.replace("{id}", b_id), body.as_ref())
+                .await
+                .unwrap();
+            let own = w
+                .a_admin
+                .send(method.clone(), &path.replace("{id}", a_id), body.as_ref())
+                .await
+                .unwrap();
+            assert!(
+                !theirs.status.is_success(),
+                "{method} {path} let partner A act on B's object: {:?}",
+                theirs.body
+            );
+            if own.status == StatusCode::FORBIDDEN {
+                // Vendor-only route: refused either way, and never a hint that B's id exists.
+                assert!(
+                    matches!(theirs.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+                    "{method} {path}: {}",
+                    theirs.status
+                );
+            } else {
+                assert_eq!(
+                    theirs.status,
+                    StatusCode::NOT_FOUND,
+                    "{method} {path} must answer 404 for another partner's object (own object gave {})",
+                    own.status
+                );
+            }
+            assert!(
+                theirs.content_type.starts_with("application/problem+json"),
+                "{method} {path}: {}",
+                theirs.content_type
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 10,
+        "only {checked} routes were checked; is the OpenAPI document complete?"
+    );
+    assert_eq!(
+        snapshot(&w).await,
+        before,
+        "partner B's data changed while partner A probed it"
+    );
+    // And A really can act on its own objects through the same routes.
+    let own = w
+        .a_admin
+        .get(&format!("/api/v1/orgs/{}", w.a.org.id))
+        .await
+        .unwrap();
+    assert_eq!(own.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn partner_cannot_open_or_post_to_another_partners_portal_pages() {
+    let w = world().await;
+    let before = snapshot(&w).await;
+    let browser = w.app.browser_as(&w.a.admin_email).await.unwrap();
+    let home = browser.get("/portal").await.unwrap();
+    assert_eq!(home.status, StatusCode::OK, "{}", home.html);
+    let csrf = home
+        .csrf()
+        .expect("portal pages carry the session's CSRF token");
+    let mut checked = 0;
+    for page in trellis_web::ui::portal_pages() {
+        let Some(kind) = collection(page.path) else {
+            continue;
+        };
+        let (Some(b_id), Some(a_id)) = (w.b_objects.0.get(kind), w.a_objects.0.get(kind)) else {
+            panic!(
+                "portal page {} takes an {{id}} of `{kind}` objects but the isolation suite has no `{kind}` fixture",
+                page.path
+            );
+        };
+        let path = format!("/portal{}", page.path.trim_start_matches("/portal"));
+        let theirs = if page.method == axum::http::Method::GET {
+            browser.get(&path.replace("{id}", b_id)).await.unwrap()
+        } else {
+            browser
+                .post(
+                    &path.replace("{id}", b_id),
+                    &[("_csrf", &csrf), ("version", "1"), ("name", "Mallory")],
+                )
+                .await
+                .unwrap()
+        };
+        assert_eq!(
+            theirs.status,
+            StatusCode::NOT_FOUND,
+            "{} {path} with another partner's id answered {}",
+            page.method,
+            theirs.status
+        );
+        if page.method == axum::http::Method::GET {
+            let own = browser.get(&path.replace("{id}", a_id)).await.unwrap();
+            assert!(
+                own.status == StatusCode::OK || own.status == StatusCode::NOT_FOUND,
+                "{path}: {}",
+                own.status
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 1, "no portal page with an id was checked");
+    assert_eq!(
+        snapshot(&w).await,
+        before,
+        "partner B's data changed while partner A probed it"
+    );
+}
+
+#[tokio::test]
+async fn a_partner_user_cannot_see_other_users_of_its_own_organisation_by_id() {
+    let w = world().await;
+    let seller = w.app.api_as(&w.a.user_email).await.unwrap();
+    let admin_id = {
+        let r = w.a_admin.get("/api/v1/me").await.unwrap();
+        r.body["id"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(
+        seller
+            .get(&format!("/api/v1/users/{admin_id}"))
+            .await
+            .unwrap()
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        seller.get("/api/v1/me").await.unwrap().status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        seller.get("/api/v1/users").await.unwrap().status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn a_partner_cannot_reach_another_partner_through_ids_in_bodies_or_filters() {
+    let w = world().await;
+    let before = snapshot(&w).await;
+    let invite = json!({"email": "mole@alpha.example", "name": "Mole", "role": "partner_admin", "org_id": w.b.org.id});
+    assert_eq!(
+        w.a_admin
+            .post("/api/v1/users", &invite)
+            .await
+            .unwrap()
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let r = w
+        .a_admin
+        .get(&format!("/api/v1/users?org_id={}", w.b.org.id))
+        .await
+        .unwrap();
+    assert_eq!(r.body["items"].as_array().map(Vec::len), Some(0));
+    assert_eq!(snapshot(&w).await, before);
+}

@@ -1,0 +1,17 @@
+//! End-to-end suites against the real application (`TestApp`): the HTTP API and its
+//! conventions, sign-in and sessions, tenant isolation driven by the route list, webhooks and
+//! e-mail through real listeners, and a real browser. They run on SQLite, and on PostgreSQL
+//! when `TRELLIS_TEST_PG_URL` is set.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests may panic"
+)]
+
+mod api_conventions;
+mod auth;
+mod browser;
+mod isolation;
+mod openapi;
+mod platform;

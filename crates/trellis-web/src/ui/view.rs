@@ -1,0 +1,292 @@
+//! What every page shows around its content (the "chrome": title, top bar, navigation, flash
+//! message), and small display helpers the templates call: `x.show()` for a label or "—",
+//! `x.badge()` for the badge colour class.
+
+use trellis_domain::{OrgKind, PartnerType, Permission, Region, Role, Tier, Timestamp};
+
+use super::assets;
+use super::flash::Flash;
+use super::session::Side;
+
+/// The signed-in user, for the top bar.
+#[derive(Clone, Debug)]
+pub(crate) struct ChromeUser {
+    pub(crate) name: String,
+    pub(crate) email: String,
+    pub(crate) role: Role,
+}
+
+/// One navigation link.
+#[derive(Clone, Debug)]
+pub(crate) struct NavItem {
+    pub(crate) href: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) current: bool,
+}
+
+/// The frame of a page.
+#[derive(Clone, Debug)]
+pub(crate) struct Chrome {
+    pub(crate) title: String,
+    pub(crate) product: String,
+    pub(crate) css: &'static str,
+    pub(crate) icon: &'static str,
+    /// Where the product name links to.
+    pub(crate) home: &'static str,
+    /// "Vendor console" or "Partner portal"; empty on public pages.
+    pub(crate) area: &'static str,
+    pub(crate) user: Option<ChromeUser>,
+    pub(crate) nav: Vec<NavItem>,
+    pub(crate) flash: Option<Flash>,
+    /// The session's CSRF token, for the sign-out form.
+    pub(crate) csrf: String,
+}
+
+impl Chrome {
+    /// The frame of a page seen before signing in (and of error pages).
+    pub(crate) fn public(title: impl Into<String>, product: &str, flash: Option<Flash>) -> Self {
+        Self {
+            title: title.into(),
+            product: product.to_owned(),
+            css: assets::css_url(),
+            icon: assets::icon_url(),
+            home: "/",
+            area: "",
+            user: None,
+            nav: Vec::new(),
+            flash,
+            csrf: String::new(),
+        }
+    }
+
+    /// The frame of a signed-in page; `path` marks the current navigation entry.
+    pub(crate) fn signed_in(
+        title: impl Into<String>,
+        product: &str,
+        side: Side,
+        user: ChromeUser,
+        path: &str,
+        flash: Option<Flash>,
+        csrf: &str,
+    ) -> Self {
+        let nav = nav_for(side, user.role)
+            .into_iter()
+            .map(|(href, label)| NavItem {
+                href,
+                label,
+                current: is_current(href, path, side),
+            })
+            .collect();
+        Self {
+            title: title.into(),
+            product: product.to_owned(),
+            css: assets::css_url(),
+            icon: assets::icon_url(),
+            home: side.base(),
+            area: side.label(),
+            user: Some(user),
+            nav,
+            flash,
+            csrf: csrf.to_owned(),
+        }
+    }
+}
+
+fn nav_for(side: Side, role: Role) -> Vec<(&'static str, &'static str)> {
+    let entries: &[(&str, &str, Option<Permission>)] = match side {
+        Side::Console => &[
+            ("/console", "Dashboard", None),
+            ("/console/partners", "Partners", Some(Permission::OrgsRead)),
+            ("/console/users", "Users", Some(Permission::UsersRead)),
+            (
+                "/console/tokens",
+                "API tokens",
+                Some(Permission::TokensManage),
+            ),
+            (
+                "/console/webhooks",
+                "Webhooks",
+                Some(Permission::WebhooksManage),
+            ),
+            ("/console/audit", "Audit log", Some(Permission::AuditRead)),
+            ("/console/jobs", "Jobs", Some(Permission::JobsManage)),
+        ],
+        Side::Portal => &[
+            ("/portal", "Overview", None),
+            ("/portal/org", "Organisation", Some(Permission::OrgsRead)),
+            ("/portal/users", "Users", Some(Permission::UsersRead)),
+            ("/portal/users", "Your profile", None),
+            (
+                "/portal/tokens",
+                "API tokens",
+                Some(Permission::TokensManage),
+            ),
+        ],
+    };
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    for (href, label, p) in entries {
+        if p.is_none_or(|p| role.grants(p)) && !out.iter().any(|(h, _)| h == href) {
+            out.push((href, label));
+        }
+    }
+    out
+}
+
+fn is_current(href: &str, path: &str, side: Side) -> bool {
+    if href == side.base() {
+        return path == href;
+    }
+    path == href
+        || path
+            .strip_prefix(href)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Display helpers for templates.
+pub(crate) trait Look {
+    /// A label for people, or "—" when there is nothing to show.
+    fn show(&self) -> String;
+    /// The badge colour class.
+    fn badge(&self) -> &'static str {
+        "badge-gray"
+    }
+}
+
+impl Look for Timestamp {
+    fn show(&self) -> String {
+        self.to_display()
+    }
+}
+
+impl Look for String {
+    fn show(&self) -> String {
+        if self.trim().is_empty() {
+            "—".into()
+        } else {
+            self.clone()
+        }
+    }
+
+    /// Colours for the status words the services use.
+    fn badge(&self) -> &'static str {
+        match self.as_str() {
+            "active" | "enabled" | "succeeded" => "badge-green",
+            "invited" | "queued" | "expired" => "badge-amber",
+            "dead" | "failed" => "badge-red",
+            _ => "badge-gray",
+        }
+    }
+}
+
+impl<T: Look> Look for Option<T> {
+    fn show(&self) -> String {
+        self.as_ref().map_or_else(|| "—".into(), Look::show)
+    }
+
+    fn badge(&self) -> &'static str {
+        self.as_ref().map_or("badge-gray", Look::badge)
+    }
+}
+
+impl Look for Role {
+    fn show(&self) -> String {
+        self.label().into()
+    }
+
+    fn badge(&self) -> &'static str {
+        match self {
+            Role::VendorAdmin | Role::PartnerAdmin => "badge-violet",
+            _ => "badge-blue",
+        }
+    }
+}
+
+impl Look for Tier {
+    fn show(&self) -> String {
+        self.label().into()
+    }
+
+    fn badge(&self) -> &'static str {
+        match self {
+            Tier::Registered => "badge-gray",
+            Tier::Silver => "badge-blue",
+            Tier::Gold => "badge-amber",
+            Tier::Platinum => "badge-violet",
+        }
+    }
+}
+
+macro_rules! look_by_label {
+    ($($t:ty),*) => {$(
+        impl Look for $t {
+            fn show(&self) -> String {
+                self.label().into()
+            }
+        }
+    )*};
+}
+look_by_label!(PartnerType, Region, OrgKind);
+
+/// An `<option>` of a select.
+#[derive(Clone, Debug)]
+pub(crate) struct Choice {
+    pub(crate) value: String,
+    pub(crate) label: String,
+    pub(crate) selected: bool,
+}
+
+impl Choice {
+    /// Options from `(value, label)` pairs, marking `current`.
+    pub(crate) fn list<'a>(
+        items: impl IntoIterator<Item = (&'a str, &'a str)>,
+        current: &str,
+    ) -> Vec<Choice> {
+        items
+            .into_iter()
+            .map(|(value, label)| Choice {
+                value: value.to_owned(),
+                label: label.to_owned(),
+                selected: value == current,
+            })
+            .collect()
+    }
+}
+
+/// Options for one of the domain's `string_enum`s, after a blank first option.
+macro_rules! enum_choices {
+    ($t:ty, $current:expr, $blank:expr) => {
+        $crate::ui::view::Choice::list(
+            std::iter::once(("", $blank)).chain(<$t>::ALL.iter().map(|v| (v.as_str(), v.label()))),
+            $current,
+        )
+    };
+}
+pub(crate) use enum_choices;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn navigation_follows_the_role_and_marks_the_current_section() {
+        let console = nav_for(Side::Console, Role::SalesRep);
+        assert!(console.iter().any(|(h, _)| *h == "/console/partners"));
+        assert!(!console.iter().any(|(h, _)| *h == "/console/webhooks"));
+        assert_eq!(nav_for(Side::Console, Role::VendorAdmin).len(), 7);
+        let user = nav_for(Side::Portal, Role::PartnerUser);
+        assert!(user.contains(&("/portal/users", "Your profile")));
+        let admin = nav_for(Side::Portal, Role::PartnerAdmin);
+        assert!(admin.contains(&("/portal/users", "Users")));
+        assert!(is_current(
+            "/console/partners",
+            "/console/partners/abc",
+            Side::Console
+        ));
+        assert!(!is_current("/console", "/console/partners", Side::Console));
+        assert!(!is_current(
+            "/console/user",
+            "/console/users",
+            Side::Console
+        ));
+    }
+}

@@ -1,0 +1,186 @@
+//! The command line: clap definitions and the dispatch to one module per command. The modules
+//! own the work; nothing here touches the database.
+
+pub(crate) mod admin;
+pub(crate) mod bench;
+pub(crate) mod config;
+pub(crate) mod demo;
+pub(crate) mod healthcheck;
+pub(crate) mod migrate;
+pub(crate) mod serve;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Config, Overrides};
+
+/// Trellis: partner ecosystem management in one binary.
+///
+/// Configuration comes from built-in defaults, then an optional TOML file (--config or
+/// TRELLIS_CONFIG), then TRELLIS_SECTION__KEY environment variables (TRELLIS_WEB__BIND,
+/// TRELLIS_STORE__URL, ...; add _FILE to read a secret from a file), then the command's flags
+/// (--bind, --database-url, --data-dir). `trellis config example` prints every setting with
+/// its default.
+#[derive(Debug, Parser)]
+#[command(
+    name = "trellis",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub(crate) struct Cli {
+    /// TOML configuration file; the file must exist. Also TRELLIS_CONFIG.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the data lives; overrides `store.url` and `store.data_dir`.
+#[derive(Debug, Args)]
+pub(crate) struct StoreArgs {
+    /// Database: sqlite://PATH or postgres://USER:PASSWORD@HOST/DB [default: SQLite in the
+    /// data directory]
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Directory of the embedded SQLite database [default: ./trellis-data]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run the web server (API, console, portal) and the job workers in one process.
+    Serve(ServeArgs),
+    /// Run the job workers only (e-mail, webhooks), for scale-out next to `serve`.
+    Worker(WorkerArgs),
+    /// Apply pending database migrations, then exit.
+    Migrate(StoreArgs),
+    /// Ask a running server whether it is healthy: exit 0 if it is, 1 if not.
+    Healthcheck(healthcheck::Args),
+    /// Operator commands that work on the database directly.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Create a realistic demo ecosystem if the database has none, then serve it.
+    Demo(DemoArgs),
+    /// End-to-end benchmarks; each prints one JSON line of figures.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+/// `trellis serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<SocketAddr>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Do not apply pending migrations at start-up (run `trellis migrate` separately).
+    #[arg(long)]
+    pub no_migrate: bool,
+}
+
+/// `trellis worker`.
+#[derive(Debug, Args)]
+pub(crate) struct WorkerArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Do not apply pending migrations at start-up.
+    #[arg(long)]
+    pub no_migrate: bool,
+}
+
+/// `trellis demo`.
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<SocketAddr>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Password of every demo login (at least 12 characters).
+    #[arg(long, value_name = "PW", default_value = crate::demo::DEFAULT_PASSWORD)]
+    pub demo_password: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AdminCommand {
+    /// Create an active user with a password; prints the new user's id.
+    CreateUser(admin::CreateUserArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Print a commented trellis.toml with every setting at its default.
+    Example,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BenchCommand {
+    /// Load-test the JSON API of an in-process server on a fresh, demo-seeded database.
+    Api(bench::ApiArgs),
+}
+
+impl Command {
+    /// The flags that override configuration keys.
+    pub(crate) fn overrides(&self) -> Overrides {
+        let store = |s: &StoreArgs| Overrides {
+            database_url: s.database_url.clone(),
+            data_dir: s.data_dir.clone(),
+            ..Overrides::default()
+        };
+        match self {
+            Command::Serve(a) => Overrides {
+                bind: a.bind,
+                ..store(&a.store)
+            },
+            Command::Demo(a) => Overrides {
+                bind: a.bind,
+                ..store(&a.store)
+            },
+            Command::Worker(WorkerArgs { store: s, .. })
+            | Command::Migrate(s)
+            | Command::Admin {
+                command: AdminCommand::CreateUser(admin::CreateUserArgs { store: s, .. }),
+            } => store(s),
+            Command::Healthcheck(_) | Command::Config { .. } | Command::Bench { .. } => {
+                Overrides::default()
+            }
+        }
+    }
+}
+
+/// Runs a command with the loaded configuration.
+pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(a) => serve::run(&a, config).await,
+        Command::Worker(a) => serve::run_worker(&a, config).await,
+        Command::Migrate(_) => migrate::run(&config).await,
+        Command::Healthcheck(a) => healthcheck::run(&a, &config).await,
+        Command::Admin {
+            command: AdminCommand::CreateUser(a),
+        } => admin::create_user(&a, &config).await,
+        Command::Config {
+            command: ConfigCommand::Example,
+        } => {
+            config::example();
+            Ok(())
+        }
+        Command::Demo(a) => demo::run(&a, config).await,
+        Command::Bench {
+            command: BenchCommand::Api(a),
+        } => bench::run_api(&a, config).await,
+    }
+}

@@ -1,0 +1,26 @@
+//! `trellis bench …`: end-to-end benchmarks that print one JSON line of figures. They measure;
+//! they never fail because a figure is poor (errors are counted and reported instead).
+
+use crate::config::Config;
+
+/// `trellis bench api`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ApiArgs {
+    /// Requests per scenario (list, then create).
+    #[arg(long, value_name = "N", default_value_t = 20_000,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub requests: u64,
+    /// Concurrent clients, each with its own keep-alive connection.
+    #[arg(long, value_name = "C", default_value_t = 32,
+        value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub concurrency: u64,
+    /// Benchmark on this database instead of a fresh SQLite database in a temporary directory.
+    /// It should be empty: the benchmark seeds the demo and signs in as its admin.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+/// Runs the API benchmark.
+pub(crate) async fn run_api(args: &ApiArgs, config: Config) -> anyhow::Result<()> {
+    crate::bench::api(args, config).await
+}

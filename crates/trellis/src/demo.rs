@@ -1,0 +1,384 @@
+//! The demo ecosystem: the vendor "Lumen Cloud" with its four staff logins, 48 partner
+//! organisations across every partner type, tier and region with two logins each, and a few
+//! extras so that no page is empty (a pending invitation, a disabled user, a paused webhook).
+//!
+//! Everything is created through the service layer as `Actor::System`, so the demo obeys the
+//! same validation and writes the same audit trail and events as real use. The data is a fixed
+//! list: the same on every run, with no randomness (ids and timestamps aside).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio::task::JoinSet;
+use trellis_domain::{OrgId, OrgKind, Password, Slug};
+use trellis_service::platform::orgs::{Org, OrgInput};
+use trellis_service::platform::users::{InviteInput, UserPatch};
+use trellis_service::platform::webhooks::EndpointInput;
+use trellis_service::{Actor, Services};
+
+use crate::cli::admin::service_error;
+
+/// The password of every demo login unless `--demo-password` says otherwise.
+pub(crate) const DEFAULT_PASSWORD: &str = "trellis-demo";
+/// The demo vendor's name, by which `trellis demo` recognises an existing demo.
+pub(crate) const VENDOR_NAME: &str = "Lumen Cloud";
+
+/// The vendor's staff: (local part, name, role). The address is `<local>@vendor.example`.
+pub(crate) const VENDOR_STAFF: [(&str, &str, &str); 4] = [
+    ("admin", "Maya Lindqvist", "vendor_admin"),
+    ("manager", "Daniel Okafor", "channel_manager"),
+    ("rep", "Sofia Marquez", "sales_rep"),
+    ("finance", "Hiroshi Tanaka", "finance"),
+];
+
+/// (name, partner type, tier, region, country). Slugs derive from the names; six per type.
+#[rustfmt::skip]
+const PARTNERS: [(&str, &str, &str, &str, &str); 48] = [
+    ("Northwind Systems",                "reseller",    "gold",       "emea",  "DE"),
+    ("Bluepeak Solutions",               "reseller",    "silver",     "na",    "US"),
+    ("Cascadia Tech Partners",           "reseller",    "registered", "na",    "CA"),
+    ("Andes Digital",                    "reseller",    "silver",     "latam", "CL"),
+    ("Kestrel IT",                       "reseller",    "platinum",   "emea",  "GB"),
+    ("Sakura Networks",                  "reseller",    "registered", "apj",   "JP"),
+    ("Meridian Distribution",            "distributor", "platinum",   "na",    "US"),
+    ("Baltic Tech Supply",               "distributor", "gold",       "emea",  "LT"),
+    ("Pampas Channel Group",             "distributor", "silver",     "latam", "AR"),
+    ("Southern Cross Distribution",      "distributor", "gold",       "apj",   "AU"),
+    ("Iberia Tech Wholesale",            "distributor", "registered", "emea",  "ES"),
+    ("Lion City Distribution",           "distributor", "silver",     "apj",   "SG"),
+    ("Harbor Managed Services",          "msp",         "gold",       "na",    "US"),
+    ("Fjordline Managed IT",             "msp",         "silver",     "emea",  "NO"),
+    ("Quetzal Cloud Ops",                "msp",         "registered", "latam", "MX"),
+    ("Kiwi Stack",                       "msp",         "silver",     "apj",   "NZ"),
+    ("Rhinegate Managed Cloud",          "msp",         "platinum",   "emea",  "DE"),
+    ("Lakeshore IT Services",            "msp",         "registered", "na",    "US"),
+    ("Parsec Analytics",                 "isv",         "gold",       "na",    "US"),
+    ("Tulip Data Labs",                  "isv",         "silver",     "emea",  "NL"),
+    ("Ember Security",                   "isv",         "platinum",   "na",    "US"),
+    ("Koala Observability",              "isv",         "registered", "apj",   "AU"),
+    ("Samba Payments",                   "isv",         "silver",     "latam", "BR"),
+    ("Nordlys Identity",                 "isv",         "registered", "emea",  "FI"),
+    ("Granite Consulting Group",         "si",          "platinum",   "na",    "US"),
+    ("Alpenrose Integration",            "si",          "gold",       "emea",  "CH"),
+    ("Monsoon Systems Integrators",      "si",          "silver",     "apj",   "IN"),
+    ("Ipanema Integration",              "si",          "registered", "latam", "BR"),
+    ("Carrick Digital Engineering",      "si",          "silver",     "emea",  "IE"),
+    ("Hanok Systems",                    "si",          "gold",       "apj",   "KR"),
+    ("Brightpath Advisors",              "referral",    "registered", "na",    "US"),
+    ("Olivewood Partners",               "referral",    "silver",     "emea",  "IT"),
+    ("Condor Referral Network",          "referral",    "registered", "latam", "CO"),
+    ("Jade Harbor Consulting",           "referral",    "registered", "apj",   "HK"),
+    ("Maple Ridge Advisory",             "referral",    "gold",       "na",    "CA"),
+    ("Atlas Souk Ventures",              "referral",    "registered", "emea",  "MA"),
+    ("Clearview Research",               "influence",   "gold",       "na",    "US"),
+    ("Lighthouse Strategy",              "influence",   "silver",     "emea",  "GB"),
+    ("Vantage Point Analysts",           "influence",   "registered", "apj",   "SG"),
+    ("Terracotta Marketing",             "influence",   "silver",     "latam", "PE"),
+    ("Polaris Digital Agency",           "influence",   "registered", "emea",  "SE"),
+    ("Saffron Growth Partners",          "influence",   "platinum",   "apj",   "IN"),
+    ("Cloudbridge Marketplace Services", "marketplace", "platinum",   "na",    "US"),
+    ("Stratos Cloud Exchange",           "marketplace", "gold",       "emea",  "FR"),
+    ("Yarra Cloud Commerce",             "marketplace", "silver",     "apj",   "AU"),
+    ("Tropico Cloud Store",              "marketplace", "registered", "latam", "MX"),
+    ("Danube Cloud Partners",            "marketplace", "silver",     "emea",  "AT"),
+    ("Bayside Cloud Brokers",            "marketplace", "registered", "na",    "US"),
+];
+
+/// Given and family names per region, combined deterministically for partner contacts.
+fn name_pool(region: &str) -> (&'static [&'static str; 16], &'static [&'static str; 16]) {
+    #[rustfmt::skip]
+    const NA: ([&str; 16], [&str; 16]) = (
+        [
+            "Olivia", "Marcus", "Jasmine", "Ethan", "Rachel", "Tyler", "Brianna", "Kevin",
+            "Megan", "Andre", "Lauren", "Derek", "Natalie", "Caleb", "Hannah", "Jordan",
+        ],
+        [
+            "Brooks", "Carter", "Nguyen", "Patel", "Foster", "Hayes", "Kim", "Bennett",
+            "Ramirez", "Coleman", "Price", "Sullivan", "Ward", "Jenkins", "Fischer", "Morgan",
+        ],
+    );
+    #[rustfmt::skip]
+    const LATAM: ([&str; 16], [&str; 16]) = (
+        [
+            "Camila", "Mateo", "Valentina", "Santiago", "Lucía", "Diego", "Isabela", "Tomás",
+            "Mariana", "Joaquín", "Fernanda", "Nicolás", "Gabriela", "Andrés", "Daniela", "Rafael",
+        ],
+        [
+            "González", "Rodríguez", "Silva", "Fernández", "López", "Pereira", "Martínez", "Castro",
+            "Rojas", "Oliveira", "Herrera", "Vargas", "Morales", "Costa", "Mendoza", "Ortiz",
+        ],
+    );
+    #[rustfmt::skip]
+    const EMEA: ([&str; 16], [&str; 16]) = (
+        [
+            "Lena", "Jonas", "Chloé", "Luca", "Sofia", "Erik", "Amélie", "Matteo",
+            "Ingrid", "Pieter", "Aisha", "Tomasz", "Clara", "Niamh", "Youssef", "Elif",
+        ],
+        [
+            "Schneider", "Dubois", "Rossi", "Jansen", "Nowak", "Lindberg", "O'Brien", "García",
+            "Müller", "Virtanen", "Haddad", "Novak", "Petrov", "Andersen", "Keller", "Moreau",
+        ],
+    );
+    #[rustfmt::skip]
+    const APJ: ([&str; 16], [&str; 16]) = (
+        [
+            "Haruto", "Mei", "Arjun", "Ji-woo", "Chloe", "Wei", "Ananya", "Kenji",
+            "Siti", "Liam", "Yuna", "Ravi", "Hana", "Minh", "Aiko", "Rohan",
+        ],
+        [
+            "Sato", "Chen", "Sharma", "Park", "Wong", "Tan", "Iyer", "Nakamura",
+            "Lim", "Walker", "Suzuki", "Kumar", "Lee", "Tran", "Watanabe", "Mehta",
+        ],
+    );
+    let pool = match region {
+        "na" => &NA,
+        "latam" => &LATAM,
+        "emea" => &EMEA,
+        _ => &APJ,
+    };
+    (&pool.0, &pool.1)
+}
+
+/// What the seeding did.
+#[derive(Debug)]
+pub(crate) struct Seeded {
+    /// Partner organisations created.
+    pub partners: usize,
+    /// Users created (invitations included).
+    pub users: usize,
+    /// The slug of the first partner, for the printed example logins.
+    pub example_partner: String,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+/// A user to create with the demo password.
+#[derive(Clone, Debug)]
+struct NewUser {
+    org_id: OrgId,
+    email: String,
+    name: String,
+    role: &'static str,
+}
+
+/// Creates the demo ecosystem unless the database already has a vendor organisation, in which
+/// case it returns `None` and changes nothing.
+pub(crate) async fn seed(services: &Services, password: &str) -> anyhow::Result<Option<Seeded>> {
+    if services
+        .vendor_org()
+        .await
+        .map_err(service_error)?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    Password::parse(password).map_err(|e| anyhow::anyhow!("--demo-password: {e}"))?;
+    let started = Instant::now();
+    let vendor = create_org(
+        services,
+        OrgKind::Vendor,
+        OrgInput {
+            name: VENDOR_NAME.into(),
+            slug: Some("vendor".into()),
+            region: Some("na".into()),
+            country: Some("US".into()),
+            website: Some("https://vendor.example".into()),
+            ..OrgInput::default()
+        },
+    )
+    .await?;
+    let mut users: Vec<NewUser> = VENDOR_STAFF
+        .iter()
+        .map(|(local, name, role)| NewUser {
+            org_id: vendor.id,
+            email: format!("{local}@vendor.example"),
+            name: (*name).into(),
+            role,
+        })
+        .collect();
+    users.push(NewUser {
+        org_id: vendor.id,
+        email: "tom.becker@vendor.example".into(),
+        name: "Tom Becker".into(),
+        role: "sales_rep",
+    });
+    let mut per_region = std::collections::HashMap::<&str, usize>::new();
+    let mut partners = Vec::new();
+    for (name, partner_type, tier, region, country) in PARTNERS {
+        let slug = Slug::from_name(name)
+            .map_err(|e| anyhow::anyhow!("the demo partner name {name:?} gives no slug: {e}"))?;
+        let input = OrgInput {
+            name: name.into(),
+            slug: Some(slug.to_string()),
+            partner_type: Some(partner_type.into()),
+            tier: Some(tier.into()),
+            region: Some(region.into()),
+            country: Some(country.into()),
+            website: Some(format!("https://{slug}.example")),
+        };
+        let org = create_org(services, OrgKind::Partner, input).await?;
+        let j = {
+            let n = per_region.entry(region).or_default();
+            *n += 1;
+            *n - 1
+        };
+        let (given, family) = name_pool(region);
+        for (k, (local, role)) in [("admin", "partner_admin"), ("seller", "partner_user")]
+            .into_iter()
+            .enumerate()
+        {
+            users.push(NewUser {
+                org_id: org.id,
+                email: format!("{local}@{}.example", org.slug),
+                name: format!(
+                    "{} {}",
+                    given[(2 * j + k) % 16],
+                    family[(3 * j + 7 * k) % 16]
+                ),
+                role,
+            });
+        }
+        partners.push(org);
+    }
+    let created = create_users(services, users, password).await?;
+    extras(services, &created).await?;
+    Ok(Some(Seeded {
+        partners: partners.len(),
+        users: created.len() + 1,
+        example_partner: partners.first().map(|o| o.slug.clone()).unwrap_or_default(),
+        elapsed: started.elapsed(),
+    }))
+}
+
+async fn create_org(services: &Services, kind: OrgKind, input: OrgInput) -> anyhow::Result<Org> {
+    services
+        .create_org(&Actor::System, kind, &input)
+        .await
+        .map_err(service_error)
+        .with_context(|| format!("creating the demo organisation {}", input.name))
+}
+
+/// Creates the users in parallel: each one hashes its password with argon2, which dominates
+/// the demo's start-up time; the database writes themselves queue on the single writer.
+/// Returns (e-mail, id, version) of every user.
+async fn create_users(
+    services: &Services,
+    users: Vec<NewUser>,
+    password: &str,
+) -> anyhow::Result<Vec<(String, trellis_domain::UserId, i64)>> {
+    let lanes = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let users = Arc::new(users);
+    let password: Arc<str> = password.into();
+    let mut tasks = JoinSet::new();
+    for lane in 0..lanes {
+        let (services, users, password) = (services.clone(), users.clone(), password.clone());
+        tasks.spawn(async move {
+            let mut done = Vec::new();
+            for u in users.iter().skip(lane).step_by(lanes) {
+                let user = services
+                    .create_user_with_password(
+                        &Actor::System,
+                        u.org_id,
+                        &u.email,
+                        &u.name,
+                        u.role,
+                        &password,
+                    )
+                    .await
+                    .map_err(service_error)
+                    .with_context(|| format!("creating the demo user {}", u.email))?;
+                done.push((user.email, user.id, user.version));
+            }
+            anyhow::Ok(done)
+        });
+    }
+    let mut created = Vec::new();
+    while let Some(lane) = tasks.join_next().await {
+        created.extend(lane.context("a demo seeding task panicked")??);
+    }
+    created.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(created)
+}
+
+/// A rep who left (disabled), a channel manager who has not accepted her invitation yet, and
+/// a paused webhook endpoint.
+async fn extras(
+    services: &Services,
+    created: &[(String, trellis_domain::UserId, i64)],
+) -> anyhow::Result<()> {
+    let system = Actor::System;
+    if let Some((_, id, version)) = created
+        .iter()
+        .find(|(email, _, _)| email == "tom.becker@vendor.example")
+    {
+        let patch = UserPatch {
+            status: Some("disabled".into()),
+            ..UserPatch::default()
+        };
+        services
+            .update_user(&system, *id, *version, &patch)
+            .await
+            .map_err(service_error)
+            .context("disabling the demo user tom.becker@vendor.example")?;
+    }
+    let invitation = InviteInput {
+        email: "grace.whitfield@vendor.example".into(),
+        name: "Grace Whitfield".into(),
+        role: "channel_manager".into(),
+        org_id: None,
+    };
+    services
+        .invite_user(&system, &invitation)
+        .await
+        .map_err(service_error)
+        .context("inviting the demo user grace.whitfield@vendor.example")?;
+    let endpoint = EndpointInput {
+        url: "https://hooks.example.com/trellis".into(),
+        description: "CRM sync (paused until the integration goes live)".into(),
+        event_filter: vec!["org.*".into(), "user.*".into()],
+        enabled: false,
+    };
+    services
+        .create_webhook(&system, &endpoint)
+        .await
+        .map_err(service_error)
+        .context("creating the demo webhook endpoint")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn the_partner_list_covers_every_type_tier_and_region_without_repeats() {
+        let names: HashSet<_> = PARTNERS.iter().map(|p| p.0).collect();
+        assert_eq!(names.len(), PARTNERS.len());
+        let slugs: HashSet<_> = PARTNERS
+            .iter()
+            .map(|p| Slug::from_name(p.0).unwrap())
+            .collect();
+        assert_eq!(slugs.len(), PARTNERS.len());
+        for t in trellis_domain::PartnerType::ALL {
+            assert_eq!(
+                PARTNERS.iter().filter(|p| p.1 == t.as_str()).count(),
+                6,
+                "{t}"
+            );
+        }
+        for t in trellis_domain::Tier::ALL {
+            assert!(PARTNERS.iter().any(|p| p.2 == t.as_str()), "{t}");
+        }
+        for r in trellis_domain::Region::ALL {
+            assert!(
+                PARTNERS.iter().filter(|p| p.3 == r.as_str()).count() >= 8,
+                "{r}"
+            );
+        }
+        let countries: HashSet<_> = PARTNERS.iter().map(|p| p.4).collect();
+        assert!(countries.len() >= 20, "{}", countries.len());
+    }
+}
