@@ -19,6 +19,7 @@ mod portal;
 mod public;
 mod session;
 mod tokens;
+mod user_actions;
 mod view;
 
 use axum::Router;

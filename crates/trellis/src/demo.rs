@@ -6,11 +6,9 @@
 //! same validation and writes the same audit trail and events as real use. The data is a fixed
 //! list: the same on every run, with no randomness (ids and timestamps aside).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use tokio::task::JoinSet;
 use trellis_domain::{OrgId, OrgKind, Password, Slug};
 use trellis_service::platform::orgs::{Org, OrgInput};
 use trellis_service::platform::users::{InviteInput, UserPatch};
@@ -259,43 +257,25 @@ async fn create_org(services: &Services, kind: OrgKind, input: OrgInput) -> anyh
         .with_context(|| format!("creating the demo organisation {}", input.name))
 }
 
-/// Creates the users in parallel: each one hashes its password with argon2, which dominates
-/// the demo's start-up time; the database writes themselves queue on the single writer.
-/// Returns (e-mail, id, version) of every user.
+/// Creates the users. Everyone shares the demo password, so it is hashed once: argon2 is
+/// deliberately slow and memory-hungry, and a hundred hashes would dominate start-up and leave
+/// the allocator holding their memory. Returns (e-mail, id, version) of every user.
 async fn create_users(
     services: &Services,
     users: Vec<NewUser>,
     password: &str,
 ) -> anyhow::Result<Vec<(String, trellis_domain::UserId, i64)>> {
-    let lanes = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    let users = Arc::new(users);
-    let password: Arc<str> = password.into();
-    let mut tasks = JoinSet::new();
-    for lane in 0..lanes {
-        let (services, users, password) = (services.clone(), users.clone(), password.clone());
-        tasks.spawn(async move {
-            let mut done = Vec::new();
-            for u in users.iter().skip(lane).step_by(lanes) {
-                let user = services
-                    .create_user_with_password(
-                        &Actor::System,
-                        u.org_id,
-                        &u.email,
-                        &u.name,
-                        u.role,
-                        &password,
-                    )
-                    .await
-                    .map_err(service_error)
-                    .with_context(|| format!("creating the demo user {}", u.email))?;
-                done.push((user.email, user.id, user.version));
-            }
-            anyhow::Ok(done)
-        });
-    }
-    let mut created = Vec::new();
-    while let Some(lane) = tasks.join_next().await {
-        created.extend(lane.context("a demo seeding task panicked")??);
+    let password = trellis_domain::Password::parse(password)
+        .map_err(|e| anyhow::anyhow!("--demo-password {e}"))?;
+    let hash = trellis_service::secrets::PasswordHash::of(&password)?;
+    let mut created = Vec::with_capacity(users.len());
+    for u in &users {
+        let user = services
+            .create_user_with_hash(&Actor::System, u.org_id, &u.email, &u.name, u.role, &hash)
+            .await
+            .map_err(service_error)
+            .with_context(|| format!("creating the demo user {}", u.email))?;
+        created.push((user.email, user.id, user.version));
     }
     created.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(created)

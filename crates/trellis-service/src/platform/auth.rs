@@ -255,10 +255,13 @@ impl Services {
     /// Resolves an `Authorization: Bearer` token (login or API token).
     pub async fn resolve_bearer(&self, token: &str) -> Result<Actor> {
         let now = self.now();
-        let mut c = self.db().read().await?;
-        let t = tokens::find_live(&mut c.exec(), &secrets::hash_token(token), now.millis())
-            .await?
-            .ok_or(Error::Unauthenticated)?;
+        let t = {
+            let mut c = self.db().read().await?;
+            tokens::find_live_with_owner(&mut c.exec(), &secrets::hash_token(token), now.millis())
+                .await?
+                .filter(|t| t.status == "active")
+                .ok_or(Error::Unauthenticated)?
+        };
         let via = if t.kind == "api" {
             let scopes = t
                 .scopes
@@ -269,17 +272,19 @@ impl Services {
         } else {
             AuthMethod::LoginToken
         };
-        let actor = self
-            .load_actor(&mut c, t.user_id, via)
-            .await?
-            .ok_or(Error::Unauthenticated)?;
-        drop(c);
         if t.last_used_at.is_none_or(|at| now.millis() - at > 60_000) {
             let mut tx = self.db().begin().await?;
-            tokens::touch(&mut tx.exec(), t.id, now.millis()).await?;
+            tokens::touch(&mut tx.exec(), t.token_id, now.millis()).await?;
             tx.commit().await?;
         }
-        Ok(actor)
+        Ok(Actor::User(UserActor {
+            user_id: UserId::from_uuid(t.user_id),
+            org_id: OrgId::from_uuid(t.org_id),
+            role: parse_stored::<Role>("role", &t.role)?,
+            email: t.email,
+            name: t.name,
+            via,
+        }))
     }
 
     async fn load_actor(

@@ -146,15 +146,7 @@ impl Services {
             created_at: now.millis(),
             updated_at: now.millis(),
         };
-        store::insert(&mut tx.exec(), &row)
-            .await
-            .map_err(|err| match err {
-                trellis_store::Error::Conflict => {
-                    Error::field("email", "a user with this e-mail address already exists")
-                }
-                other => other.into(),
-            })?;
-        let user = User::try_from(row)?;
+        let user = insert(&mut tx, row).await?;
         self.send_invitation(&mut tx, actor, &user, &org.name, now)
             .await?;
         outbox::record(
@@ -355,7 +347,13 @@ impl Services {
         let row = store::UserRow {
             name: name.map_or(current.name.clone(), |n| n.to_string()),
             role: role.map_or(current.role.clone(), |r| r.as_str().into()),
-            status: status.unwrap_or(current.status.clone()),
+            // Re-enabling someone who never accepted their invitation makes them invited again,
+            // never active without a password.
+            status: match status {
+                Some(s) if s == "active" && current.password_hash.is_none() => "invited".into(),
+                Some(s) => s,
+                None => current.status.clone(),
+            },
             updated_at: now.millis(),
             ..current
         };
@@ -407,6 +405,25 @@ impl Services {
         role: &str,
         password: &str,
     ) -> Result<User> {
+        let password = trellis_domain::Password::parse(password)
+            .map_err(|e| Error::field("password", e.to_string()))?;
+        let hash = secrets::PasswordHash::of(&password)?;
+        self.create_user_with_hash(actor, org_id, email, name, role, &hash)
+            .await
+    }
+
+    /// Like [`Services::create_user_with_password`] with a password hashed once for many users
+    /// (the demo gives everyone the same password; hashing it 100 times is slow and leaves the
+    /// allocator holding argon2's memory).
+    pub async fn create_user_with_hash(
+        &self,
+        actor: &Actor,
+        org_id: OrgId,
+        email: &str,
+        name: &str,
+        role: &str,
+        hash: &secrets::PasswordHash,
+    ) -> Result<User> {
         if !matches!(actor, Actor::System) {
             return Err(Error::Forbidden);
         }
@@ -414,15 +431,13 @@ impl Services {
         let email = e.check("email", Email::parse(email));
         let name = e.check("name", PersonName::parse(name));
         let role = e.check("role", role.parse::<Role>());
-        let password = e.check("password", trellis_domain::Password::parse(password));
         e.into_result()?;
-        let (Some(email), Some(name), Some(role), Some(password)) = (email, name, role, password)
-        else {
+        let (Some(email), Some(name), Some(role)) = (email, name, role) else {
             return Err(Error::Internal(anyhow::anyhow!(
                 "validated user fields missing"
             )));
         };
-        let hash = secrets::hash_password(password.expose())?;
+        let hash = hash.as_str().to_owned();
         let now = self.now();
         let mut tx = self.db().begin().await?;
         let org = org_store::find(&mut tx.exec(), org_id.as_uuid())
@@ -453,15 +468,7 @@ impl Services {
             created_at: now.millis(),
             updated_at: now.millis(),
         };
-        store::insert(&mut tx.exec(), &row)
-            .await
-            .map_err(|err| match err {
-                trellis_store::Error::Conflict => {
-                    Error::field("email", "a user with this e-mail address already exists")
-                }
-                other => other.into(),
-            })?;
-        let user = User::try_from(row)?;
+        let user = insert(&mut tx, row).await?;
         outbox::record(
             &mut tx,
             actor,
@@ -531,4 +538,18 @@ fn validate_patch(
     }
     e.into_result()?;
     Ok((name, role, status))
+}
+
+/// Inserts a user row; a taken e-mail address is a field error (the unique index decides, so
+/// two concurrent invitations of one address cannot both succeed).
+async fn insert(tx: &mut trellis_store::Tx, row: store::UserRow) -> Result<User> {
+    store::insert(&mut tx.exec(), &row)
+        .await
+        .map_err(|err| match err {
+            trellis_store::Error::Conflict => {
+                Error::field("email", "a user with this e-mail address already exists")
+            }
+            other => other.into(),
+        })?;
+    User::try_from(row)
 }

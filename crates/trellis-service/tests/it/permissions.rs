@@ -287,3 +287,31 @@ async fn every_change_is_audited_in_the_same_transaction_and_failures_leave_no_t
     assert_eq!(entries[0].action, "org.created");
     assert_eq!(entries[0].actor, admin.label());
 }
+
+#[tokio::test]
+async fn re_enabling_a_disabled_invitee_makes_them_invited_again_not_active_without_a_password() {
+    let w = world().await;
+    let admin = actor(&w, &w.vendor, Role::VendorAdmin).await;
+    let invite = InviteInput {
+        email: "late@vendor.example".into(),
+        name: "Late".into(),
+        role: "finance".into(),
+        org_id: None,
+    };
+    let u = w.s.invite_user(&admin, &invite).await.unwrap();
+    let off = UserPatch {
+        status: Some("disabled".into()),
+        ..UserPatch::default()
+    };
+    let u =
+        w.s.update_user(&admin, u.id, u.version, &off)
+            .await
+            .unwrap();
+    let on = UserPatch {
+        status: Some("active".into()),
+        ..UserPatch::default()
+    };
+    let u = w.s.update_user(&admin, u.id, u.version, &on).await.unwrap();
+    assert_eq!(u.status, "invited");
+    w.s.resend_invitation(&admin, u.id).await.unwrap();
+}

@@ -65,6 +65,40 @@ pub async fn find_live(ex: &mut Exec<'_>, token_hash: &str, now: i64) -> Result<
     )?)
 }
 
+/// A live token together with the user it belongs to: the one read behind every API request.
+#[derive(Clone, Debug, FromRow)]
+pub struct TokenOwnerRow {
+    pub token_id: Uuid,
+    pub kind: String,
+    pub scopes: String,
+    pub last_used_at: Option<i64>,
+    pub user_id: Uuid,
+    pub org_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub status: String,
+}
+
+/// Finds a usable token by hash and its owner in one query.
+pub async fn find_live_with_owner(
+    ex: &mut Exec<'_>,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<TokenOwnerRow>> {
+    Ok(fetch!(
+        ex,
+        TokenOwnerRow,
+        "select t.id as token_id, t.kind, t.scopes, t.last_used_at, u.id as user_id, u.org_id, \
+         u.email, u.name, u.role, u.status \
+         from api_tokens t join users u on u.id = t.user_id \
+         where t.token_hash = $1 and t.revoked_at is null \
+           and (t.expires_at is null or t.expires_at > $2)",
+        [token_hash, now],
+        fetch_optional
+    )?)
+}
+
 /// Finds one of a user's tokens.
 pub async fn find_for_user(ex: &mut Exec<'_>, user_id: Uuid, id: Uuid) -> Result<Option<TokenRow>> {
     let sql = format!("select {COLUMNS} from api_tokens where id = $1 and user_id = $2");

@@ -17,16 +17,21 @@ use super::super::error::PageResult;
 use super::super::flash::Flash;
 use super::super::form::{Errors, FormData, PageId, Query, rerender};
 use super::super::session::{Session, VendorSession};
+use super::super::user_actions;
 use super::super::view::{Choice, Chrome, Look as _};
 
 pub(super) fn routes(book: RouteBook) -> RouteBook {
-    book.get("/console/users", index)
+    let book = book
+        .get("/console/users", index)
         .post("/console/users", invite)
         .get("/console/users/new", new)
         .get("/console/users/{id}", show)
-        .post("/console/users/{id}/edit", update)
-        .post("/console/users/{id}/status", set_status)
-        .post("/console/users/{id}/resend-invitation", resend)
+        .post("/console/users/{id}/edit", update);
+    user_actions::routes::<VendorSession>(
+        book,
+        "/console/users/{id}/status",
+        "/console/users/{id}/resend-invitation",
+    )
 }
 
 /// The first 200 organisations by name: the choices of the organisation selects and the names
@@ -260,37 +265,4 @@ async fn update(
             rerender(e, |errors| ShowPage { errors, ..page })
         }
     }
-}
-
-async fn set_status(
-    s: VendorSession,
-    PageId(id): PageId<UserId>,
-    CsrfForm(form): CsrfForm,
-) -> PageResult {
-    let patch = UserPatch {
-        name: None,
-        role: None,
-        status: Some(form.text("status")),
-    };
-    let user = s
-        .services
-        .update_user(&s.actor, id, form.version(), &patch)
-        .await?;
-    let msg = if user.status == "disabled" {
-        format!(
-            "Disabled {}. Their sessions ended and their API tokens were revoked.",
-            user.email
-        )
-    } else {
-        format!("Enabled {}.", user.email)
-    };
-    Ok(s.redirect(&format!("/console/users/{id}"), &Flash::success(msg)))
-}
-
-async fn resend(s: VendorSession, PageId(id): PageId<UserId>, _: CsrfForm) -> PageResult {
-    s.services.resend_invitation(&s.actor, id).await?;
-    Ok(s.redirect(
-        &format!("/console/users/{id}"),
-        &Flash::success("Sent a new invitation link; the old one no longer works."),
-    ))
 }

@@ -15,16 +15,21 @@ use super::super::error::PageResult;
 use super::super::flash::Flash;
 use super::super::form::{Errors, FormData, PageId, Query, rerender};
 use super::super::session::PartnerSession;
+use super::super::user_actions;
 use super::super::view::{Choice, Chrome, Look as _};
 
 pub(super) fn routes(book: RouteBook) -> RouteBook {
-    book.get("/portal/users", index)
+    let book = book
+        .get("/portal/users", index)
         .post("/portal/users", invite)
         .get("/portal/users/new", new)
         .get("/portal/users/{id}", show)
-        .post("/portal/users/{id}/edit", update)
-        .post("/portal/users/{id}/status", set_status)
-        .post("/portal/users/{id}/resend-invitation", resend)
+        .post("/portal/users/{id}/edit", update);
+    user_actions::routes::<PartnerSession>(
+        book,
+        "/portal/users/{id}/status",
+        "/portal/users/{id}/resend-invitation",
+    )
 }
 
 fn partner_roles(current: &str) -> Vec<Choice> {
@@ -185,37 +190,4 @@ async fn update(
             rerender(e, |errors| ShowPage { errors, ..page })
         }
     }
-}
-
-async fn set_status(
-    s: PartnerSession,
-    PageId(id): PageId<UserId>,
-    CsrfForm(form): CsrfForm,
-) -> PageResult {
-    let patch = UserPatch {
-        name: None,
-        role: None,
-        status: Some(form.text("status")),
-    };
-    let user = s
-        .services
-        .update_user(&s.actor, id, form.version(), &patch)
-        .await?;
-    let msg = if user.status == "disabled" {
-        format!(
-            "Disabled {}. Their sessions ended and their API tokens were revoked.",
-            user.email
-        )
-    } else {
-        format!("Enabled {}.", user.email)
-    };
-    Ok(s.redirect(&format!("/portal/users/{id}"), &Flash::success(msg)))
-}
-
-async fn resend(s: PartnerSession, PageId(id): PageId<UserId>, _: CsrfForm) -> PageResult {
-    s.services.resend_invitation(&s.actor, id).await?;
-    Ok(s.redirect(
-        &format!("/portal/users/{id}"),
-        &Flash::success("Sent a new invitation link; the old one no longer works."),
-    ))
 }
