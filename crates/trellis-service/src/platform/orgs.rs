@@ -156,7 +156,55 @@ fn validate(input: &OrgInput, kind: OrgKind) -> Result<ValidOrg> {
     })
 }
 
+/// Program-wide counts for the console dashboard.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProgramCounts {
+    /// Partner organisations.
+    pub partners: i64,
+    /// Users on both sides.
+    pub users: i64,
+    /// Partners per tier, in tier order; tiers nobody has are left out.
+    pub by_tier: Vec<(Tier, i64)>,
+    /// Partners per type, in type order; types nobody has are left out.
+    pub by_type: Vec<(PartnerType, i64)>,
+}
+
+fn ordered<T: Copy + std::str::FromStr + PartialEq>(
+    all: &[T],
+    rows: &[(Option<String>, i64)],
+) -> Vec<(T, i64)> {
+    all.iter()
+        .filter_map(|v| {
+            let n: i64 = rows
+                .iter()
+                .filter(|(k, _)| k.as_deref().and_then(|k| k.parse::<T>().ok()) == Some(*v))
+                .map(|(_, n)| n)
+                .sum();
+            (n > 0).then_some((*v, n))
+        })
+        .collect()
+}
+
 impl Services {
+    /// Counts partners (by tier and type) and users, for vendor users.
+    pub async fn program_counts(&self, actor: &Actor) -> Result<ProgramCounts> {
+        actor.require(Permission::OrgsRead)?;
+        actor.require(Permission::UsersRead)?;
+        if actor.partner_scope().is_some() {
+            return Err(Error::Forbidden);
+        }
+        let mut c = self.db().read().await?;
+        let partners = store::count(&mut c.exec(), OrgKind::Partner.as_str()).await?;
+        let users = trellis_store::platform::users::count(&mut c.exec()).await?;
+        let (tiers, types) = store::partner_breakdown(&mut c.exec()).await?;
+        Ok(ProgramCounts {
+            partners,
+            users,
+            by_tier: ordered(Tier::ALL, &tiers),
+            by_type: ordered(PartnerType::ALL, &types),
+        })
+    }
+
     /// Creates an organisation. Partners need `OrgsManage`; the vendor is created once, by the
     /// system (setup or demo).
     pub async fn create_org(&self, actor: &Actor, kind: OrgKind, input: &OrgInput) -> Result<Org> {

@@ -128,6 +128,27 @@ pub async fn count(ex: &mut Exec<'_>, kind: &str) -> Result<i64> {
     )?)
 }
 
+/// Partners per tier and per type (the value is `None` for partners without one).
+pub async fn partner_breakdown(
+    ex: &mut Exec<'_>,
+) -> Result<(Vec<(Option<String>, i64)>, Vec<(Option<String>, i64)>)> {
+    let by_tier = fetch!(
+        ex,
+        (Option<String>, i64),
+        "select tier, count(*) from orgs where kind = 'partner' group by tier",
+        [],
+        fetch_all
+    )?;
+    let by_type = fetch!(
+        ex,
+        (Option<String>, i64),
+        "select partner_type, count(*) from orgs where kind = 'partner' group by partner_type",
+        [],
+        fetch_all
+    )?;
+    Ok((by_tier, by_type))
+}
+
 /// Writes an update if `expected_version` is current; returns false on a stale version.
 pub async fn update(ex: &mut Exec<'_>, row: &OrgRow, expected_version: i64) -> Result<bool> {
     let n = execute!(

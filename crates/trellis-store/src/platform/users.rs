@@ -6,7 +6,7 @@ use uuid::Uuid;
 use crate::db::Exec;
 use crate::error::Result;
 use crate::page::{Cursor, Page};
-use crate::{execute, fetch};
+use crate::{execute, fetch, scalar};
 
 /// One `users` row.
 #[derive(Clone, Debug, FromRow)]
@@ -144,4 +144,15 @@ pub async fn record_login(ex: &mut Exec<'_>, id: Uuid, now: i64) -> Result<()> {
         [id, now]
     )?;
     Ok(())
+}
+
+/// Counts all users.
+pub async fn count(ex: &mut Exec<'_>) -> Result<i64> {
+    Ok(scalar!(
+        ex,
+        i64,
+        "select count(*) from users",
+        [],
+        fetch_one
+    )?)
 }

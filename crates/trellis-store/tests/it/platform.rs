@@ -89,6 +89,9 @@ async fn orgs_page_by_name_and_filter_by_substring_and_kind() {
         1
     );
     assert_eq!(orgs::count(&mut c.exec(), "partner").await.unwrap(), 4);
+    let (tiers, types) = orgs::partner_breakdown(&mut c.exec()).await.unwrap();
+    assert_eq!(tiers, vec![(None, 4)]);
+    assert_eq!(types, vec![(Some("reseller".to_owned()), 4)]);
 }
 
 #[tokio::test]

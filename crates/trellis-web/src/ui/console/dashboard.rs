@@ -4,46 +4,35 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::response::IntoResponse;
-use trellis_domain::{OrgKind, PartnerType, Permission, Tier};
+use trellis_domain::{PartnerType, Permission, Tier};
 use trellis_service::platform::PageRequest;
 use trellis_service::platform::audit::{AuditEntry, AuditQuery};
-use trellis_service::platform::orgs::Org;
-use trellis_service::{Result, Services};
 
 use super::super::error::PageResult;
 use super::super::session::VendorSession;
 use super::super::view::{Chrome, Look as _};
 
-/// Counting stops after this many pages of 200 (see the note in `count_partners`).
-const MAX_PAGES: usize = 25;
-
 /// One bar of a breakdown.
 struct Bar {
     label: &'static str,
-    count: usize,
+    count: i64,
 }
 
 /// Partners counted by one attribute; values nobody has are left out.
 struct Breakdown {
     bars: Vec<Bar>,
     /// The largest count, the full length of a bar.
-    max: usize,
+    max: i64,
 }
 
 impl Breakdown {
-    fn of<T: Copy>(
-        orgs: &[Org],
-        values: &[T],
-        has: impl Fn(&Org, &T) -> bool,
-        label: fn(T) -> &'static str,
-    ) -> Self {
-        let bars: Vec<Bar> = values
+    fn of<T: Copy>(counts: &[(T, i64)], label: fn(T) -> &'static str) -> Self {
+        let bars: Vec<Bar> = counts
             .iter()
-            .map(|v| Bar {
+            .map(|(v, n)| Bar {
                 label: label(*v),
-                count: orgs.iter().filter(|o| has(o, v)).count(),
+                count: *n,
             })
-            .filter(|b| b.count > 0)
             .collect();
         let max = bars.iter().map(|b| b.count).max().unwrap_or(1);
         Self { bars, max }
@@ -54,9 +43,8 @@ impl Breakdown {
 #[template(path = "console/dashboard.html")]
 struct DashboardPage {
     chrome: Chrome,
-    partners: usize,
-    users: usize,
-    capped: bool,
+    partners: i64,
+    users: i64,
     by_tier: Breakdown,
     by_type: Breakdown,
     jobs: Option<(i64, i64)>,
@@ -64,8 +52,7 @@ struct DashboardPage {
 }
 
 pub(super) async fn show(s: VendorSession) -> PageResult {
-    let (orgs, capped_orgs) = count_partners(&s.services, &s).await?;
-    let (users, capped_users) = count_users(&s.services, &s).await?;
+    let counts = s.services.program_counts(&s.actor).await?;
     let jobs = if s.can(Permission::JobsManage) {
         Some(s.services.job_counts(&s.actor).await?)
     } else {
@@ -87,58 +74,12 @@ pub(super) async fn show(s: VendorSession) -> PageResult {
     };
     let page = DashboardPage {
         chrome: s.chrome("Dashboard"),
-        partners: orgs.len(),
-        users,
-        capped: capped_orgs || capped_users,
-        by_tier: Breakdown::of(&orgs, Tier::ALL, |o, t| o.tier == Some(*t), Tier::label),
-        by_type: Breakdown::of(
-            &orgs,
-            PartnerType::ALL,
-            |o, t| o.partner_type == Some(*t),
-            PartnerType::label,
-        ),
+        partners: counts.partners,
+        users: counts.users,
+        by_tier: Breakdown::of(&counts.by_tier, Tier::label),
+        by_type: Breakdown::of(&counts.by_type, PartnerType::label),
         jobs,
         audit,
     };
     Ok(page.into_response())
-}
-
-// The services have no counting use case yet, so the dashboard pages through the lists, up to
-// MAX_PAGES * 200 rows; beyond that the counts are shown as lower bounds.
-async fn count_partners(services: &Services, s: &VendorSession) -> Result<(Vec<Org>, bool)> {
-    let mut all = Vec::new();
-    let mut cursor = None;
-    for _ in 0..MAX_PAGES {
-        let page = PageRequest {
-            cursor,
-            limit: Some(200),
-        };
-        let list = services
-            .list_orgs(&s.actor, Some(OrgKind::Partner), None, &page)
-            .await?;
-        all.extend(list.items);
-        match list.next {
-            Some(c) => cursor = Some(c.encode()),
-            None => return Ok((all, false)),
-        }
-    }
-    Ok((all, true))
-}
-
-async fn count_users(services: &Services, s: &VendorSession) -> Result<(usize, bool)> {
-    let mut n = 0;
-    let mut cursor = None;
-    for _ in 0..MAX_PAGES {
-        let page = PageRequest {
-            cursor,
-            limit: Some(200),
-        };
-        let list = services.list_users(&s.actor, None, &page).await?;
-        n += list.items.len();
-        match list.next {
-            Some(c) => cursor = Some(c.encode()),
-            None => return Ok((n, false)),
-        }
-    }
-    Ok((n, true))
 }
