@@ -34,6 +34,11 @@ pub struct ServiceConfig {
     pub password_reset_ttl: Duration,
     /// Attempts before a job goes to the dead-letter list.
     pub job_max_attempts: u32,
+    /// How long a resolved API token is trusted without asking the database again. Changes
+    /// made on this instance apply at once; other instances notice within this time. 0 turns
+    /// the cache off.
+    #[serde(with = "humantime_serde")]
+    pub auth_cache_ttl: Duration,
 }
 
 impl Default for ServiceConfig {
@@ -49,6 +54,7 @@ impl Default for ServiceConfig {
             invitation_ttl: Duration::from_hours(168),
             password_reset_ttl: Duration::from_hours(1),
             job_max_attempts: 8,
+            auth_cache_ttl: Duration::from_secs(5),
         }
     }
 }

@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod actor;
+mod auth_cache;
 pub mod clock;
 pub mod config;
 pub mod error;
@@ -25,6 +26,7 @@ pub struct Services {
     db: Db,
     clock: Arc<dyn Clock>,
     config: Arc<ServiceConfig>,
+    auth_cache: Arc<auth_cache::AuthCache>,
 }
 
 impl Services {
@@ -33,6 +35,7 @@ impl Services {
         Self {
             db,
             clock,
+            auth_cache: Arc::new(auth_cache::AuthCache::new(config.auth_cache_ttl)),
             config: Arc::new(config),
         }
     }
@@ -45,6 +48,11 @@ impl Services {
     /// The current instant from the injected clock.
     pub fn now(&self) -> trellis_domain::Timestamp {
         self.clock.now()
+    }
+
+    /// Forgets cached token resolutions after a change that may take access away.
+    pub(crate) fn access_changed(&self) {
+        self.auth_cache.clear();
     }
 
     /// The service settings.

@@ -14,7 +14,8 @@ pub struct StoreConfig {
     pub url: Option<DatabaseUrl>,
     /// Directory for the embedded SQLite database (and later, uploaded files).
     pub data_dir: PathBuf,
-    /// PostgreSQL pool size, or the SQLite read pool size (SQLite always has one writer).
+    /// PostgreSQL pool size, or the SQLite read pool size (at most two per core; SQLite always
+    /// has one writer).
     pub max_connections: u32,
     /// How long a request waits for a connection before failing with "busy".
     #[serde(with = "humantime_serde")]

@@ -255,9 +255,13 @@ impl Services {
     /// Resolves an `Authorization: Bearer` token (login or API token).
     pub async fn resolve_bearer(&self, token: &str) -> Result<Actor> {
         let now = self.now();
+        let hash = secrets::hash_token(token);
+        if let Some(actor) = self.auth_cache.get(&hash, now) {
+            return Ok(actor);
+        }
         let t = {
             let mut c = self.db().read().await?;
-            tokens::find_live_with_owner(&mut c.exec(), &secrets::hash_token(token), now.millis())
+            tokens::find_live_with_owner(&mut c.exec(), &hash, now.millis())
                 .await?
                 .filter(|t| t.status == "active")
                 .ok_or(Error::Unauthenticated)?
@@ -277,14 +281,17 @@ impl Services {
             tokens::touch(&mut tx.exec(), t.token_id, now.millis()).await?;
             tx.commit().await?;
         }
-        Ok(Actor::User(UserActor {
+        let actor = Actor::User(UserActor {
             user_id: UserId::from_uuid(t.user_id),
             org_id: OrgId::from_uuid(t.org_id),
             role: parse_stored::<Role>("role", &t.role)?,
             email: t.email,
             name: t.name,
             via,
-        }))
+        });
+        let expires = t.expires_at.map(Timestamp::from_millis);
+        self.auth_cache.put(hash, actor.clone(), expires, now);
+        Ok(actor)
     }
 
     async fn load_actor(
@@ -478,6 +485,7 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
+        self.access_changed();
         Ok(user)
     }
 }

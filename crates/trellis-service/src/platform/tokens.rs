@@ -239,6 +239,7 @@ impl Services {
             .await?
             .ok_or(Error::NotFound)?;
         tx.commit().await?;
+        self.access_changed();
         fresh.try_into()
     }
 }

@@ -392,6 +392,7 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
+        self.access_changed();
         Ok(after)
     }
 

@@ -72,6 +72,7 @@ pub struct TokenOwnerRow {
     pub kind: String,
     pub scopes: String,
     pub last_used_at: Option<i64>,
+    pub expires_at: Option<i64>,
     pub user_id: Uuid,
     pub org_id: Uuid,
     pub email: String,
@@ -89,8 +90,8 @@ pub async fn find_live_with_owner(
     Ok(fetch!(
         ex,
         TokenOwnerRow,
-        "select t.id as token_id, t.kind, t.scopes, t.last_used_at, u.id as user_id, u.org_id, \
-         u.email, u.name, u.role, u.status \
+        "select t.id as token_id, t.kind, t.scopes, t.last_used_at, t.expires_at, \
+         u.id as user_id, u.org_id, u.email, u.name, u.role, u.status \
          from api_tokens t join users u on u.id = t.user_id \
          where t.token_hash = $1 and t.revoked_at is null \
            and (t.expires_at is null or t.expires_at > $2)",

@@ -4,6 +4,7 @@
 //! from JavaScript.
 
 use std::net::TcpListener as StdListener;
+use std::os::unix::process::CommandExt as _;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -19,7 +20,11 @@ struct Driver {
 }
 
 impl Drop for Driver {
+    /// Ends ChromeDriver and every Chromium it started: they share its process group, and a
+    /// test that panics never reaches `close()`, so killing the driver alone would orphan them.
     fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -36,6 +41,7 @@ async fn browser() -> (Driver, Client) {
         .port();
     let child = Command::new("chromedriver")
         .arg(format!("--port={port}"))
+        .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
