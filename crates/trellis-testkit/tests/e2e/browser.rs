@@ -8,6 +8,7 @@ use std::os::unix::process::CommandExt as _;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use trellis_testkit::app::{PASSWORD, TestApp};
@@ -88,31 +89,38 @@ async fn browser() -> (Driver, Client) {
     (driver, client)
 }
 
+/// The element matching `css`, failing the test if there is none.
+async fn find(c: &Client, css: &str) -> Element {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+}
+
+/// Types `text` into the element matching `css`.
+async fn type_into(c: &Client, css: &str, text: &str) {
+    find(c, css).await.send_keys(text).await.unwrap();
+}
+
+/// Clicks the element matching `css`.
+async fn click(c: &Client, css: &str) {
+    find(c, css).await.click().await.unwrap();
+}
+
+/// Whether the checkbox matching `css` is ticked.
+async fn is_checked(c: &Client, css: &str) -> bool {
+    find(c, css).await.prop("checked").await.unwrap().as_deref() == Some("true")
+}
+
 async fn sign_in(c: &Client, app: &TestApp, email: &str) {
     c.goto(&app.url("/login")).await.unwrap();
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys(email)
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(c, "#email", email).await;
+    type_into(c, "#password", PASSWORD).await;
+    click(c, "form button[type=submit]").await;
     // Signed-in pages carry the sign-out form; wait for the navigation to land.
     wait_for(c, "form[action='/logout']").await;
 }
 
-async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
+async fn wait_for(c: &Client, css: &str) -> Element {
     match c
         .wait()
         .at_most(Duration::from_secs(10))
@@ -132,12 +140,11 @@ async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
 }
 
 async fn body_text(c: &Client) -> String {
-    c.find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    find(c, "body").await.text().await.unwrap()
+}
+
+async fn path(c: &Client) -> String {
+    c.current_url().await.unwrap().path().to_owned()
 }
 
 #[tokio::test]
@@ -148,34 +155,16 @@ async fn a_vendor_admin_adds_a_partner_and_a_partner_admin_creates_a_token_in_a_
 
     // Console: sign in, add a partner through the form.
     sign_in(&c, &app, "admin@vendor.example").await;
-    assert!(
-        c.current_url()
-            .await
-            .unwrap()
-            .path()
-            .starts_with("/console")
-    );
+    assert!(path(&c).await.starts_with("/console"));
     assert!(body_text(&c).await.contains("Vera Admin"));
     c.goto(&app.url("/console/partners/new")).await.unwrap();
-    let form = c.find(Locator::Id("partner-form")).await.unwrap();
-    form.find(Locator::Css("input[name=name]"))
+    type_into(&c, "#partner-form input[name=name]", "Harbor Analytics").await;
+    find(&c, "#partner-form select[name=partner_type]")
         .await
-        .unwrap()
-        .send_keys("Harbor Analytics")
-        .await
-        .unwrap();
-    form.find(Locator::Css("select[name=partner_type]"))
-        .await
-        .unwrap()
         .select_by_value("si")
         .await
         .unwrap();
-    form.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#partner-form button[type=submit]").await;
     wait_for(&c, "h1").await;
     let text = body_text(&c).await;
     assert!(text.contains("Harbor Analytics"), "{text}");
@@ -184,56 +173,20 @@ async fn a_vendor_admin_adds_a_partner_and_a_partner_admin_creates_a_token_in_a_
     assert_eq!(found.body["items"][0]["partner_type"], "si");
 
     // Sign out, then the portal: sign in as the partner admin and create an API token.
-    c.find(Locator::Css("form[action='/logout'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "form[action='/logout'] button").await;
     wait_for(&c, "#email").await;
     sign_in(&c, &app, &partner.admin_email).await;
-    assert!(c.current_url().await.unwrap().path().starts_with("/portal"));
+    assert!(path(&c).await.starts_with("/portal"));
     c.goto(&app.url("/portal/tokens")).await.unwrap();
-    let form = c.find(Locator::Id("token-form")).await.unwrap();
-    form.find(Locator::Css("input[name=name]"))
-        .await
-        .unwrap()
-        .send_keys("Browser token")
-        .await
-        .unwrap();
-    let checked = |css: &'static str| {
-        let form = form.clone();
-        async move {
-            form.find(Locator::Css(css))
-                .await
-                .unwrap()
-                .prop("checked")
-                .await
-                .unwrap()
-        }
-    };
-    assert_eq!(
-        checked("input[value='orgs:read']").await.as_deref(),
-        Some("true"),
+    type_into(&c, "#token-form input[name=name]", "Browser token").await;
+    assert!(
+        is_checked(&c, "#token-form input[value='orgs:read']").await,
         "read access is the default"
     );
     // Ticked with the keyboard, as a keyboard-only user would.
-    form.find(Locator::Css("input[value='users:read']"))
-        .await
-        .unwrap()
-        .send_keys(" ")
-        .await
-        .unwrap();
-    assert_eq!(
-        checked("input[value='users:read']").await.as_deref(),
-        Some("true")
-    );
-    form.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&c, "#token-form input[value='users:read']", " ").await;
+    assert!(is_checked(&c, "#token-form input[value='users:read']").await);
+    click(&c, "#token-form button[type=submit]").await;
     let secret = wait_for(&c, "#token-secret").await.text().await.unwrap();
     assert!(
         secret.starts_with("trl_"),

@@ -14,4 +14,5 @@ mod auth;
 mod browser;
 mod isolation;
 mod openapi;
+mod pages;
 mod platform;
