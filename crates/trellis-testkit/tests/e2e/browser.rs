@@ -165,7 +165,9 @@ async fn a_vendor_admin_adds_a_partner_and_a_partner_admin_creates_a_token_in_a_
         .await
         .unwrap();
     click(&c, "#partner-form button[type=submit]").await;
-    wait_for(&c, "h1").await;
+    // Wait for something only the next page has: the form page has an <h1> too, and reading
+    // it mid-navigation would race the page load.
+    wait_for(&c, ".flash").await;
     let text = body_text(&c).await;
     assert!(text.contains("Harbor Analytics"), "{text}");
     let api = app.api_as("admin@vendor.example").await.unwrap();
