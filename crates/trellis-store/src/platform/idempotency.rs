@@ -55,3 +55,29 @@ pub async fn purge(ex: &mut Exec<'_>, before: i64) -> Result<u64> {
         [before]
     )?)
 }
+
+/// Deletes one key (an abandoned or failed reservation).
+pub async fn delete(ex: &mut Exec<'_>, owner: &str, key: &str) -> Result<()> {
+    execute!(
+        ex,
+        "delete from idempotency_keys where owner = $1 and key = $2",
+        [owner, key]
+    )?;
+    Ok(())
+}
+
+/// Fills in the response of a reservation (status 0 until then).
+pub async fn complete(
+    ex: &mut Exec<'_>,
+    owner: &str,
+    key: &str,
+    status: i64,
+    response: &str,
+) -> Result<()> {
+    execute!(
+        ex,
+        "update idempotency_keys set status = $3, response = $4 where owner = $1 and key = $2",
+        [owner, key, status, response]
+    )?;
+    Ok(())
+}

@@ -327,6 +327,34 @@ async fn a_retried_create_with_the_same_idempotency_key_creates_once() {
     .await;
     assert_eq!(s3, StatusCode::CONFLICT, "{problem}");
     assert_eq!(partner_count(&app, &api.token).await, 1);
+
+    // A create that failed frees its key, so the corrected request can use it.
+    let (s4, _, _) = post(json!({"name": "", "partner_type": "si"}), "k-2").await;
+    let (s5, r5, _) = post(json!({"name": "Fixed Up", "partner_type": "si"}), "k-2").await;
+    assert_eq!(
+        (s4, s5, r5),
+        (StatusCode::UNPROCESSABLE_ENTITY, StatusCode::CREATED, false)
+    );
+
+    // Concurrent requests with one key create once: the others replay or are told to retry.
+    let body = json!({"name": "Raced", "partner_type": "si"});
+    let (a, b, c) = tokio::join!(
+        post(body.clone(), "k-3"),
+        post(body.clone(), "k-3"),
+        post(body, "k-3")
+    );
+    let replies = [a, b, c];
+    let created = replies
+        .iter()
+        .filter(|(s, replayed, _)| *s == StatusCode::CREATED && !replayed)
+        .count();
+    assert_eq!(created, 1, "{replies:?}");
+    assert!(
+        replies
+            .iter()
+            .all(|(s, _, _)| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT)
+    );
+    assert_eq!(partner_count(&app, &api.token).await, 3);
 }
 
 #[tokio::test]

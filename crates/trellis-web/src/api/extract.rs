@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest as _, Sha256};
-use trellis_service::platform::idempotency::SavedResponse;
+use trellis_service::platform::idempotency::{Idempotent, SavedResponse};
 use trellis_service::{Actor, Services};
 
 use crate::error::{ApiError, ApiResult};
@@ -166,8 +166,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
 }
 
 impl Idempotency {
-    /// Runs a create once per key: a retry with the same key and body gets the saved response;
-    /// the same key with a different body is a 409. Without a key, just runs it.
+    /// Runs a create once per key: the key is reserved first, a retry with the same key and
+    /// body gets the saved response, the same key with a different body (or while the first
+    /// request still runs) is a 409. A failed create frees the key. Without a key, just runs.
     pub async fn run<T, F>(
         self,
         services: &Services,
@@ -183,40 +184,47 @@ impl Idempotency {
         let Some(key) = self.0 else {
             return Ok((status, axum::Json(create.await?)).into_response());
         };
-        if let Some(saved) = services.idempotent_replay(actor, &key, body_hash).await? {
+        if let Idempotent::Replay(saved) =
+            services.idempotency_begin(actor, &key, body_hash).await?
+        {
             let status = StatusCode::from_u16(saved.status).unwrap_or(StatusCode::OK);
-            let mut resp = (status, saved.body).into_response();
-            resp.headers_mut().insert(
-                header::CONTENT_TYPE,
-                header::HeaderValue::from_static("application/json"),
-            );
+            let mut resp = json_response(status, saved.body);
             resp.headers_mut().insert(
                 "idempotent-replayed",
                 header::HeaderValue::from_static("true"),
             );
             return Ok(resp);
         }
-        let value = create.await?;
-        let body = serde_json::to_string(&value)
-            .map_err(|e| ApiError::from(trellis_service::Error::Internal(e.into())))?;
-        services
-            .idempotent_save(
-                actor,
-                &key,
-                body_hash,
-                &SavedResponse {
+        let created = create.await.map_err(ApiError::from).and_then(|value| {
+            serde_json::to_string(&value)
+                .map_err(|e| ApiError::from(trellis_service::Error::Internal(e.into())))
+        });
+        match created {
+            Ok(body) => {
+                let saved = SavedResponse {
                     status: status.as_u16(),
-                    body: body.clone(),
-                },
-            )
-            .await?;
-        let mut resp = (status, body).into_response();
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            header::HeaderValue::from_static("application/json"),
-        );
-        Ok(resp)
+                    body,
+                };
+                services
+                    .idempotency_finish(actor, &key, Some(&saved))
+                    .await?;
+                Ok(json_response(status, saved.body))
+            }
+            Err(e) => {
+                services.idempotency_finish(actor, &key, None).await?;
+                Err(e)
+            }
+        }
     }
+}
+
+fn json_response(status: StatusCode, body: String) -> Response {
+    let mut resp = (status, body).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    resp
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {
