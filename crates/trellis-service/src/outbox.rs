@@ -99,6 +99,19 @@ pub async fn record(
     Ok(Some(event_id))
 }
 
+impl crate::Services {
+    /// [`record`] with this deployment's retry limit for the jobs it enqueues.
+    pub(crate) async fn record(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        now: Timestamp,
+        change: Change<'_>,
+    ) -> Result<Option<EventId>> {
+        record(tx, actor, now, self.config().job_max_attempts, change).await
+    }
+}
+
 /// Enqueues a job in the caller's transaction.
 pub async fn enqueue(
     tx: &mut Tx,

@@ -9,7 +9,7 @@ use trellis_store::platform::{orgs as org_store, sessions, throttles, tokens, us
 use super::email::{self, EmailMessage};
 use super::parse_stored;
 use super::users::User;
-use crate::outbox::{self, Change};
+use crate::outbox::Change;
 use crate::secrets;
 use crate::{Actor, AuthMethod, Error, Result, Services, UserActor};
 
@@ -105,11 +105,10 @@ impl Services {
         .await?;
         let locked_now = row.failed_logins + 1 >= i64::from(cfg.lockout_threshold);
         if locked_now {
-            outbox::record(
+            self.record(
                 &mut tx,
                 &Actor::System,
                 now,
-                cfg.job_max_attempts,
                 Change {
                     action: "user.locked_out",
                     object_type: "user",
@@ -374,11 +373,10 @@ impl Services {
             ),
         }, now, self.config().job_max_attempts)
         .await?;
-        outbox::record(
+        self.record(
             &mut tx,
             &Actor::System,
             now,
-            self.config().job_max_attempts,
             Change {
                 action: "user.password_reset_requested",
                 object_type: "user",
@@ -467,11 +465,10 @@ impl Services {
                 format!("{} reset the password", user.email),
             ),
         };
-        outbox::record(
+        self.record(
             &mut tx,
             &Actor::System,
             now,
-            self.config().job_max_attempts,
             Change {
                 action,
                 object_type: "user",

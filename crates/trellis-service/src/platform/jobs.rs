@@ -9,7 +9,7 @@ use trellis_domain::{JobId, Permission, Timestamp};
 use trellis_store::platform::jobs as store;
 
 use super::PageRequest;
-use crate::outbox::{self, Change};
+use crate::outbox::Change;
 use crate::{Actor, Error, Page, Result, Services};
 
 /// A job as operators see it.
@@ -97,11 +97,10 @@ impl Services {
         if !store::resurrect(&mut tx.exec(), id.as_uuid(), now.millis()).await? {
             return Err(Error::InvalidState("only dead jobs can be retried"));
         }
-        outbox::record(
+        self.record(
             &mut tx,
             actor,
             now,
-            self.config().job_max_attempts,
             Change {
                 action: "job.retried",
                 object_type: "job",

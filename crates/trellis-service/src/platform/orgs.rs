@@ -9,7 +9,7 @@ use trellis_domain::{
 use trellis_store::platform::orgs as store;
 
 use super::{PageRequest, parse_stored};
-use crate::outbox::{self, Change};
+use crate::outbox::Change;
 use crate::{Actor, Error, Page, Result, Services};
 
 /// An organisation as the service returns it.
@@ -242,11 +242,10 @@ impl Services {
                 other => other.into(),
             })?;
         let org = Org::try_from(row)?;
-        outbox::record(
+        self.record(
             &mut tx,
             actor,
             now,
-            self.config().job_max_attempts,
             Change {
                 action: "org.created",
                 object_type: "org",
@@ -365,11 +364,10 @@ impl Services {
             version: version + 1,
             ..row
         })?;
-        outbox::record(
+        self.record(
             &mut tx,
             actor,
             now,
-            self.config().job_max_attempts,
             Change {
                 action: "org.updated",
                 object_type: "org",

@@ -6,7 +6,7 @@ use trellis_domain::{FieldErrors, Permission, Scope, Timestamp, TokenId};
 use trellis_store::platform::tokens as store;
 
 use super::{PageRequest, parse_stored};
-use crate::outbox::{self, Change};
+use crate::outbox::Change;
 use crate::secrets;
 use crate::{Actor, Error, Page, Result, Services};
 
@@ -145,11 +145,10 @@ impl Services {
         let mut tx = self.db().begin().await?;
         store::insert(&mut tx.exec(), &row).await?;
         let meta = ApiToken::try_from(row)?;
-        outbox::record(
+        self.record(
             &mut tx,
             actor,
             now,
-            self.config().job_max_attempts,
             Change {
                 action: "token.created",
                 object_type: "api_token",
@@ -217,11 +216,10 @@ impl Services {
             .filter(|t| t.kind == "api")
             .ok_or(Error::NotFound)?;
         if store::revoke(&mut tx.exec(), row.id, now.millis()).await? {
-            outbox::record(
+            self.record(
                 &mut tx,
                 actor,
                 now,
-                self.config().job_max_attempts,
                 Change {
                     action: "token.revoked",
                     object_type: "api_token",

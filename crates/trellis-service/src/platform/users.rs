@@ -9,7 +9,7 @@ use trellis_store::platform::{orgs as org_store, sessions, tokens, users as stor
 
 use super::email::{self, EmailMessage};
 use super::{PageRequest, parse_stored};
-use crate::outbox::{self, Change};
+use crate::outbox::Change;
 use crate::secrets;
 use crate::{Actor, Error, Page, Result, Services};
 
@@ -149,11 +149,10 @@ impl Services {
         let user = insert(&mut tx, row).await?;
         self.send_invitation(&mut tx, actor, &user, &org.name, now)
             .await?;
-        outbox::record(
+        self.record(
             &mut tx,
             actor,
             now,
-            self.config().job_max_attempts,
             Change {
                 action: "user.invited",
                 object_type: "user",
@@ -190,11 +189,10 @@ impl Services {
         let now = self.now();
         self.send_invitation(&mut tx, actor, &user, &org.name, now)
             .await?;
-        outbox::record(
+        self.record(
             &mut tx,
             actor,
             now,
-            self.config().job_max_attempts,
             Change {
                 action: "user.invitation_resent",
                 object_type: "user",
@@ -370,11 +368,10 @@ impl Services {
             version: version + 1,
             ..row
         })?;
-        outbox::record(
+        self.record(
             &mut tx,
             actor,
             now,
-            self.config().job_max_attempts,
             Change {
                 action: if disabling {
                     "user.disabled"
@@ -470,11 +467,10 @@ impl Services {
             updated_at: now.millis(),
         };
         let user = insert(&mut tx, row).await?;
-        outbox::record(
+        self.record(
             &mut tx,
             actor,
             now,
-            self.config().job_max_attempts,
             Change {
                 action: "user.created",
                 object_type: "user",

@@ -224,11 +224,10 @@ impl Services {
         let mut tx = self.db().begin().await?;
         store::insert(&mut tx.exec(), &row).await?;
         let endpoint = Endpoint::from(&row);
-        outbox::record(
+        self.record(
             &mut tx,
             actor,
             now,
-            self.config().job_max_attempts,
             Change {
                 action: "webhook.created",
                 object_type: "webhook_endpoint",
@@ -313,11 +312,10 @@ impl Services {
             version: version + 1,
             ..row.clone()
         });
-        outbox::record(
+        self.record(
             &mut tx,
             actor,
             now,
-            self.config().job_max_attempts,
             Change {
                 action: "webhook.updated",
                 object_type: "webhook_endpoint",
@@ -354,11 +352,10 @@ impl Services {
             .await?
             .ok_or(Error::NotFound)?;
         store::delete(&mut tx.exec(), id.as_uuid()).await?;
-        outbox::record(
+        self.record(
             &mut tx,
             actor,
             now,
-            self.config().job_max_attempts,
             Change {
                 action: "webhook.deleted",
                 object_type: "webhook_endpoint",
@@ -429,11 +426,10 @@ impl Services {
             self.config().job_max_attempts,
         )
         .await?;
-        outbox::record(
+        self.record(
             &mut tx,
             actor,
             now,
-            self.config().job_max_attempts,
             Change {
                 action: "webhook.replayed",
                 object_type: "webhook_endpoint",
