@@ -146,8 +146,8 @@ fn validate(input: &OrgInput, kind: OrgKind) -> Result<ValidOrg> {
     }
     e.into_result()?;
     Ok(ValidOrg {
-        name: name.ok_or(Error::Internal(anyhow::anyhow!("validated name missing")))?,
-        slug: slug.ok_or(Error::Internal(anyhow::anyhow!("validated slug missing")))?,
+        name: name.ok_or_else(|| Error::Internal(anyhow::anyhow!("validated name missing")))?,
+        slug: slug.ok_or_else(|| Error::Internal(anyhow::anyhow!("validated slug missing")))?,
         partner_type,
         tier,
         region,
