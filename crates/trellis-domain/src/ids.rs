@@ -64,4 +64,14 @@ id_type!(
     WebhookEndpointId,
     /// One recorded webhook delivery attempt.
     WebhookAttemptId,
+    /// An application to join the partner program.
+    ApplicationId,
+    /// A contact person at a partner.
+    ContactId,
+    /// One published version of a program agreement.
+    AgreementId,
+    /// An onboarding checklist template.
+    TemplateId,
+    /// One task of a partner's onboarding checklist.
+    TaskId,
 );

@@ -5,14 +5,20 @@
 
 pub mod ids;
 pub mod orgs;
+pub mod partners;
 pub mod roles;
+pub mod text;
 pub mod time;
 pub mod validation;
 pub mod values;
 pub mod webhooks;
 
 pub use ids::*;
-pub use orgs::{OrgKind, PartnerType, Region, Slug, Tier};
+pub use orgs::{OrgKind, PartnerType, Region, Slug};
+pub use partners::{
+    FitProfile, FitScore, Industry, Ipp, Ladder, Metric, Metrics, PartnerStatus, Segment,
+    Specialisations, TechTag, TierKey, TierPolicy, TierState,
+};
 pub use roles::{Permission, Role, Scope};
 pub use time::Timestamp;
 pub use validation::{FieldError, FieldErrors};

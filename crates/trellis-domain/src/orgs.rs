@@ -10,9 +10,35 @@ use thiserror::Error;
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $s:literal / $label:literal),* $(,)? }) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum $name { $($(#[$vmeta])* $variant),* }
+
+        // JSON uses the same ids as the database, forms and `FromStr`: one spelling per value.
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some(Self::ALL.iter().map(|v| v.as_str())))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
 
         impl $name {
             /// Every value, in display order.
@@ -45,6 +71,10 @@ macro_rules! string_enum {
     };
 }
 
+/// Shared with the partner vocabularies (`partners::profile`, `partners::metrics`), so every
+/// closed list of ids in the domain parses, prints and errors the same way.
+pub(crate) use string_enum;
+
 string_enum!(
     /// Which side of the ecosystem an organisation is on.
     OrgKind {
@@ -74,20 +104,6 @@ string_enum!(
         Influence = "influence" / "Influence",
         /// Sells through a cloud marketplace.
         Marketplace = "marketplace" / "Cloud marketplace",
-    }
-);
-
-string_enum!(
-    /// Program tier.
-    Tier {
-        /// Entry tier.
-        Registered = "registered" / "Registered",
-        /// Silver.
-        Silver = "silver" / "Silver",
-        /// Gold.
-        Gold = "gold" / "Gold",
-        /// Platinum.
-        Platinum = "platinum" / "Platinum",
     }
 );
 
@@ -197,10 +213,10 @@ mod tests {
             assert_eq!(t.as_str().parse::<PartnerType>().unwrap(), *t);
         }
         assert!(
-            "gold-plus"
-                .parse::<Tier>()
+            "valuable"
+                .parse::<PartnerType>()
                 .unwrap_err()
-                .contains("platinum")
+                .contains("reseller")
         );
     }
 }

@@ -46,6 +46,17 @@ pub enum Permission {
     AuditRead,
     /// See the job queue and retry dead jobs.
     JobsManage,
+    /// Set the partner program up: Ideal Partner Profile, tiers, agreements, onboarding
+    /// templates, program settings.
+    ProgramManage,
+    /// Review partner applications: approve or reject them.
+    ApplicationsReview,
+    /// Edit a partner's profile, specialisations and contacts (a partner admin: its own).
+    ProfileManage,
+    /// Accept program agreements on behalf of a partner organisation.
+    AgreementsAccept,
+    /// Complete onboarding tasks (each side its own).
+    OnboardingWork,
 }
 
 impl Role {
@@ -96,7 +107,13 @@ impl Role {
             Role::ChannelManager => {
                 matches!(
                     p,
-                    P::OrgsRead | P::OrgsManage | P::UsersRead | P::TokensManage
+                    P::OrgsRead
+                        | P::OrgsManage
+                        | P::UsersRead
+                        | P::TokensManage
+                        | P::ApplicationsReview
+                        | P::ProfileManage
+                        | P::OnboardingWork
                 )
             }
             Role::SalesRep | Role::Finance => {
@@ -105,10 +122,16 @@ impl Role {
             Role::PartnerAdmin => {
                 matches!(
                     p,
-                    P::OrgsRead | P::UsersRead | P::UsersManage | P::TokensManage
+                    P::OrgsRead
+                        | P::UsersRead
+                        | P::UsersManage
+                        | P::TokensManage
+                        | P::ProfileManage
+                        | P::AgreementsAccept
+                        | P::OnboardingWork
                 )
             }
-            Role::PartnerUser => matches!(p, P::OrgsRead | P::TokensManage),
+            Role::PartnerUser => matches!(p, P::OrgsRead | P::TokensManage | P::OnboardingWork),
         }
     }
 
@@ -143,7 +166,7 @@ pub struct Scope(Permission);
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 13] = [
         Scope(Permission::OrgsRead),
         Scope(Permission::OrgsManage),
         Scope(Permission::UsersRead),
@@ -152,6 +175,11 @@ impl Scope {
         Scope(Permission::WebhooksManage),
         Scope(Permission::AuditRead),
         Scope(Permission::JobsManage),
+        Scope(Permission::ProgramManage),
+        Scope(Permission::ApplicationsReview),
+        Scope(Permission::ProfileManage),
+        Scope(Permission::AgreementsAccept),
+        Scope(Permission::OnboardingWork),
     ];
 
     /// The scope that allows `p`.
@@ -175,6 +203,11 @@ impl Scope {
             Permission::WebhooksManage => "webhooks:write",
             Permission::AuditRead => "audit:read",
             Permission::JobsManage => "jobs:write",
+            Permission::ProgramManage => "program:write",
+            Permission::ApplicationsReview => "applications:write",
+            Permission::ProfileManage => "profile:write",
+            Permission::AgreementsAccept => "agreements:write",
+            Permission::OnboardingWork => "onboarding:write",
         }
     }
 }
@@ -220,6 +253,8 @@ mod tests {
                 Permission::WebhooksManage,
                 Permission::AuditRead,
                 Permission::JobsManage,
+                Permission::ProgramManage,
+                Permission::ApplicationsReview,
             ] {
                 assert!(!role.grants(p), "{role} must not have {p:?}");
             }

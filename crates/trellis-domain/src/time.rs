@@ -51,6 +51,18 @@ impl Timestamp {
         Self(self.0.saturating_sub(ms))
     }
 
+    /// The calendar year (UTC).
+    pub fn year(self) -> i32 {
+        let nanos = i128::from(self.0) * 1_000_000;
+        OffsetDateTime::from_unix_timestamp_nanos(nanos).map_or(1970, OffsetDateTime::year)
+    }
+
+    /// The date, `2026-11-24` (UTC).
+    pub fn date(self) -> String {
+        let s = self.to_rfc3339();
+        s.get(..10).unwrap_or(&s).to_owned()
+    }
+
     /// RFC 3339 UTC with millisecond precision, the API's instant format.
     pub fn to_rfc3339(self) -> String {
         let nanos = i128::from(self.0) * 1_000_000;

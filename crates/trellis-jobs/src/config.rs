@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 pub struct JobsConfig {
     /// Worker loops started by `Runner::run`; 0 runs none (a web-only process).
     pub workers: usize,
+    /// Whether this process's idle workers enqueue the recurring jobs (daily tier evaluation,
+    /// hourly onboarding reminders). Safe on every instance: exactly one wins each run.
+    pub schedules: bool,
     /// Longest sleep of an idle worker; new jobs are noticed within this time.
     #[serde(with = "humantime_serde")]
     pub poll_interval: Duration,
@@ -34,6 +37,7 @@ impl Default for JobsConfig {
     fn default() -> Self {
         Self {
             workers: 2,
+            schedules: true,
             poll_interval: Duration::from_secs(1),
             lease: Duration::from_mins(1),
             webhook_timeout: Duration::from_secs(10),

@@ -22,6 +22,7 @@ use crate::webhooks::Deliverer;
 pub struct Runner {
     services: Services,
     workers: usize,
+    schedules: bool,
     poll_interval: Duration,
     lease: Duration,
     mailer: Mailer,
@@ -50,6 +51,7 @@ impl Runner {
             webhooks: Deliverer::new(config.webhook_timeout, config.webhook_allow_private_targets)?,
             services,
             workers: config.workers,
+            schedules: config.schedules,
             poll_interval: config.poll_interval,
             lease: config.lease,
         })
@@ -125,7 +127,20 @@ impl Runner {
         while !cancel.is_cancelled() {
             let pause = match self.run_once(worker).await {
                 Ok(true) => continue,
-                Ok(false) => self.idle_pause().await,
+                Ok(false) if !self.schedules => self.idle_pause().await,
+                Ok(false) => {
+                    // Recurring jobs are enqueued by whichever idle worker finds them due
+                    // first; checking only when idle keeps a busy queue free of the extra
+                    // transactions.
+                    match self.services.run_due_schedules().await {
+                        Ok(0) => self.idle_pause().await,
+                        Ok(_) => continue,
+                        Err(e) => {
+                            tracing::error!(worker = %worker, error = format!("{e:#}"), "schedules unavailable");
+                            self.poll_interval
+                        }
+                    }
+                }
                 Err(e) => {
                     tracing::error!(worker = %worker, error = format!("{e:#}"), "job queue unavailable");
                     self.poll_interval
@@ -156,6 +171,26 @@ impl Runner {
         match job.kind.as_str() {
             kinds::EMAIL => self.mailer.handle(&job.payload).await,
             kinds::WEBHOOK => self.webhooks.handle(&self.services, job).await,
+            kinds::PARTNERS_RESCORE => {
+                let version = job
+                    .payload
+                    .get("ipp_version")
+                    .and_then(serde_json::Value::as_i64)
+                    .ok_or_else(|| anyhow::anyhow!("the job has no ipp_version"))?;
+                let n = self.services.rescore_all(version).await?;
+                tracing::info!(rescored = n, ipp_version = version, "rescored partners");
+                Ok(())
+            }
+            kinds::PARTNERS_EVALUATE_TIERS => {
+                let n = self.services.evaluate_all_tiers().await?;
+                tracing::info!(decisions = n, "evaluated partner tiers");
+                Ok(())
+            }
+            kinds::PARTNERS_REMIND => {
+                let n = self.services.remind_overdue_tasks().await?;
+                tracing::info!(reminders = n, "chased overdue onboarding tasks");
+                Ok(())
+            }
             other => bail!("unknown job kind {other:?}: this version of Trellis has no handler"),
         }
     }

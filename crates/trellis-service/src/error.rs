@@ -31,6 +31,14 @@ pub enum Error {
     /// The object is in a state that does not allow this.
     #[error("{0}")]
     InvalidState(&'static str),
+    /// A partner must accept the current version of its program agreement first.
+    #[error("accept version {version} of the {title} first")]
+    AgreementRequired {
+        /// The agreement's title.
+        title: String,
+        /// The version to accept.
+        version: i64,
+    },
     /// Too many attempts; try again after the given number of seconds.
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited {

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod outbox;
+pub mod partners;
 pub mod platform;
 pub mod secrets;
 

@@ -36,6 +36,12 @@ pub mod kinds {
     pub const EMAIL: &str = "email.send";
     /// Deliver one event to one webhook endpoint.
     pub const WEBHOOK: &str = "webhook.deliver";
+    /// Rescore every partner and pending application with a new IPP version.
+    pub const PARTNERS_RESCORE: &str = "partners.rescore";
+    /// Evaluate every partner's tier (scheduled daily, or on demand).
+    pub const PARTNERS_EVALUATE_TIERS: &str = "partners.evaluate_tiers";
+    /// Chase overdue onboarding tasks (scheduled hourly).
+    pub const PARTNERS_REMIND: &str = "partners.remind";
 }
 
 /// Writes the audit entry and, if published, the event and one delivery job per matching

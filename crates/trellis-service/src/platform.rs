@@ -6,6 +6,7 @@ pub mod email;
 pub mod idempotency;
 pub mod jobs;
 pub mod orgs;
+pub mod schedules;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;

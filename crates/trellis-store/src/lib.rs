@@ -4,10 +4,12 @@
 //! PostgreSQL (see [`db`] for how). Store functions take and return plain row structs; they
 //! never decide permissions.
 
+pub mod args;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod page;
+pub mod partners;
 pub mod platform;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -158,7 +158,6 @@ impl TestApp {
                 &OrgInput {
                     name: name.into(),
                     partner_type: Some("reseller".into()),
-                    tier: Some("silver".into()),
                     region: Some("emea".into()),
                     ..OrgInput::default()
                 },

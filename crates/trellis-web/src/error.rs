@@ -129,6 +129,13 @@ impl From<Error> for ApiError {
                 e
             }
             Error::InvalidState(msg) => Self::new(StatusCode::CONFLICT, "invalid-state", msg),
+            e @ Error::AgreementRequired { .. } => Self::new(
+                StatusCode::CONFLICT,
+                "agreement-required",
+                format!(
+                    "{e}: a partner admin accepts it in the portal or with POST /api/v1/agreements/{{id}}/accept"
+                ),
+            ),
             Error::RateLimited { retry_after_secs } => {
                 let mut e = Self::new(
                     StatusCode::TOO_MANY_REQUESTS,

@@ -9,7 +9,10 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use trellis_domain::partners::metrics::Metric;
+use trellis_domain::partners::tiers::Requirement;
 use trellis_domain::{OrgId, OrgKind, Password, Slug};
+use trellis_service::partners::tiers::TierInput;
 use trellis_service::platform::orgs::{Org, OrgInput};
 use trellis_service::platform::users::{InviteInput, UserPatch};
 use trellis_service::platform::webhooks::EndpointInput;
@@ -201,6 +204,7 @@ pub(crate) async fn seed(services: &Services, password: &str) -> anyhow::Result<
         name: "Tom Becker".into(),
         role: "sales_rep",
     });
+    seed_tiers(services).await?;
     let mut per_region = std::collections::HashMap::<&str, usize>::new();
     let mut partners = Vec::new();
     for (name, partner_type, tier, region, country) in PARTNERS {
@@ -216,6 +220,7 @@ pub(crate) async fn seed(services: &Services, password: &str) -> anyhow::Result<
             website: Some(format!("https://{slug}.example")),
         };
         let org = create_org(services, OrgKind::Partner, input).await?;
+        seed_metrics(services, org.id, tier, partners.len()).await?;
         let j = {
             let n = per_region.entry(region).or_default();
             *n += 1;
@@ -247,6 +252,128 @@ pub(crate) async fn seed(services: &Services, password: &str) -> anyhow::Result<
         example_partner: partners.first().map(|o| o.slug.clone()).unwrap_or_default(),
         elapsed: started.elapsed(),
     }))
+}
+
+/// The program's tiers: `(key, name, rank, requirements, benefits)`. Money is in cents of the
+/// reporting currency (USD).
+type DemoTier = (
+    &'static str,
+    &'static str,
+    u32,
+    &'static [(Metric, i64)],
+    &'static [&'static str],
+);
+
+const TIERS: [DemoTier; 4] = [
+    (
+        "registered",
+        "Registered",
+        1,
+        &[],
+        &[
+            "Partner portal and deal registration",
+            "Self-paced training",
+        ],
+    ),
+    (
+        "silver",
+        "Silver",
+        2,
+        &[(Metric::RegisteredDeals, 5), (Metric::CertifiedPeople, 2)],
+        &["10 % resale discount", "Co-branded marketing assets"],
+    ),
+    (
+        "gold",
+        "Gold",
+        3,
+        &[
+            (Metric::SourcedRevenue, 25_000_000),
+            (Metric::CertifiedPeople, 5),
+        ],
+        &[
+            "20 % resale discount",
+            "Market development funds",
+            "Named channel manager",
+        ],
+    ),
+    (
+        "platinum",
+        "Platinum",
+        4,
+        &[
+            (Metric::SourcedRevenue, 100_000_000),
+            (Metric::CertifiedPeople, 10),
+            (Metric::Psat, 80),
+        ],
+        &[
+            "30 % resale discount",
+            "Priority deal protection",
+            "Joint business planning",
+            "Listed first in the partner locator",
+        ],
+    ),
+];
+
+async fn seed_tiers(services: &Services) -> anyhow::Result<()> {
+    for (key, name, rank, requirements, benefits) in TIERS {
+        services
+            .create_tier(
+                &Actor::System,
+                &TierInput {
+                    key: key.into(),
+                    name: name.into(),
+                    rank,
+                    description: String::new(),
+                    requirements: requirements
+                        .iter()
+                        .map(|(metric, at_least)| Requirement {
+                            metric: *metric,
+                            at_least: *at_least,
+                        })
+                        .collect(),
+                    benefits: benefits.iter().map(|b| (*b).to_owned()).collect(),
+                },
+            )
+            .await
+            .map_err(service_error)
+            .with_context(|| format!("creating the demo tier {name}"))?;
+    }
+    Ok(())
+}
+
+/// Figures that put a demo partner comfortably inside its tier, varied by its position.
+async fn seed_metrics(services: &Services, org: OrgId, tier: &str, i: usize) -> anyhow::Result<()> {
+    let spread = i64::try_from(i % 7).unwrap_or(0);
+    let figures: &[(Metric, i64)] = match tier {
+        "platinum" => &[
+            (Metric::SourcedRevenue, 120_000_000),
+            (Metric::CertifiedPeople, 12),
+            (Metric::Psat, 86),
+            (Metric::RegisteredDeals, 40),
+        ],
+        "gold" => &[
+            (Metric::SourcedRevenue, 32_000_000),
+            (Metric::CertifiedPeople, 6),
+            (Metric::Psat, 78),
+            (Metric::RegisteredDeals, 18),
+        ],
+        "silver" => &[
+            (Metric::SourcedRevenue, 6_000_000),
+            (Metric::CertifiedPeople, 3),
+            (Metric::Psat, 74),
+            (Metric::RegisteredDeals, 7),
+        ],
+        _ => &[(Metric::RegisteredDeals, 1), (Metric::Psat, 70)],
+    };
+    for (metric, value) in figures {
+        let value = value + value * spread / 20;
+        services
+            .set_partner_metric(&Actor::System, org, *metric, Some(value), "demo")
+            .await
+            .map_err(service_error)
+            .with_context(|| format!("setting the demo metric {metric}"))?;
+    }
+    Ok(())
 }
 
 async fn create_org(services: &Services, kind: OrgKind, input: OrgInput) -> anyhow::Result<Org> {
@@ -349,8 +476,8 @@ mod tests {
                 "{t}"
             );
         }
-        for t in trellis_domain::Tier::ALL {
-            assert!(PARTNERS.iter().any(|p| p.2 == t.as_str()), "{t}");
+        for (key, ..) in TIERS {
+            assert!(PARTNERS.iter().any(|p| p.2 == key), "{key}");
         }
         for r in trellis_domain::Region::ALL {
             assert!(

@@ -317,13 +317,25 @@ impl Services {
 
     /// Counts an attempt against the per-address limit.
     async fn throttle(&self, what: &str, client: &ClientInfo) -> Result<()> {
+        let limit = i64::from(self.config().login_attempts_per_minute);
+        self.throttle_within(what, client, limit, 60_000).await
+    }
+
+    /// Counts an attempt of `what` from `client`; `RateLimited` past `limit` per window.
+    pub(crate) async fn throttle_within(
+        &self,
+        what: &str,
+        client: &ClientInfo,
+        limit: i64,
+        window_ms: i64,
+    ) -> Result<()> {
         let now = self.now();
         let key = format!("{what}:{}", client.ip.as_deref().unwrap_or("unknown"));
         let mut tx = self.db().begin().await?;
-        let hits = throttles::hit(&mut tx.exec(), &key, now.millis(), 60_000).await?;
+        let hits = throttles::hit(&mut tx.exec(), &key, now.millis(), window_ms).await?;
         tx.commit().await?;
-        if hits > i64::from(self.config().login_attempts_per_minute) {
-            let retry = 60 - (now.millis().rem_euclid(60_000) / 1000);
+        if hits > limit {
+            let retry = (window_ms - now.millis().rem_euclid(window_ms)) / 1000;
             return Err(Error::RateLimited {
                 retry_after_secs: u64::try_from(retry.max(1)).unwrap_or(60),
             });

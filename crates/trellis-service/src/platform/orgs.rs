@@ -3,13 +3,14 @@
 use serde::Serialize;
 use serde_json::json;
 use trellis_domain::{
-    FieldErrors, OrgId, OrgKind, PartnerType, Permission, PersonName, Region, Slug, Tier,
-    Timestamp, WebUrl,
+    FieldErrors, OrgId, OrgKind, PartnerType, Permission, PersonName, Region, Slug, Timestamp,
+    WebUrl,
 };
 use trellis_store::platform::orgs as store;
 
 use super::{PageRequest, parse_stored};
 use crate::outbox::Change;
+use crate::partners::profiles::Admission;
 use crate::{Actor, Error, Page, Result, Services};
 
 /// An organisation as the service returns it.
@@ -25,8 +26,8 @@ pub struct Org {
     pub slug: String,
     /// Partner type (partners only).
     pub partner_type: Option<PartnerType>,
-    /// Program tier (partners only).
-    pub tier: Option<Tier>,
+    /// Program tier key (partners only), set by the tier engine or a tier override.
+    pub tier: Option<String>,
     /// Sales region.
     pub region: Option<Region>,
     /// ISO 3166-1 alpha-2 country code.
@@ -54,11 +55,7 @@ impl TryFrom<store::OrgRow> for Org {
                 .as_deref()
                 .map(|v| parse_stored("partner type", v))
                 .transpose()?,
-            tier: r
-                .tier
-                .as_deref()
-                .map(|v| parse_stored("tier", v))
-                .transpose()?,
+            tier: r.tier,
             region: r
                 .region
                 .as_deref()
@@ -82,7 +79,8 @@ pub struct OrgInput {
     pub slug: Option<String>,
     /// Partner type.
     pub partner_type: Option<String>,
-    /// Tier.
+    /// Tier key: a new partner's first tier (otherwise the tier engine assigns one). Tiers
+    /// change later only through the engine or a tier override.
     pub tier: Option<String>,
     /// Region.
     pub region: Option<String>,
@@ -96,7 +94,7 @@ struct ValidOrg {
     name: PersonName,
     slug: Slug,
     partner_type: Option<PartnerType>,
-    tier: Option<Tier>,
+    tier: Option<String>,
     region: Option<Region>,
     country: Option<String>,
     website: Option<String>,
@@ -122,7 +120,7 @@ fn validate(input: &OrgInput, kind: OrgKind) -> Result<ValidOrg> {
     };
     let partner_type =
         opt(&input.partner_type).and_then(|v| e.check("partner_type", v.parse::<PartnerType>()));
-    let tier = opt(&input.tier).and_then(|v| e.check("tier", v.parse::<Tier>()));
+    let tier = opt(&input.tier);
     let region = opt(&input.region).and_then(|v| e.check("region", v.parse::<Region>()));
     let country = opt(&input.country).map(|c| c.to_ascii_uppercase());
     if let Some(c) = &country
@@ -163,8 +161,9 @@ pub struct ProgramCounts {
     pub partners: i64,
     /// Users on both sides.
     pub users: i64,
-    /// Partners per tier, in tier order; tiers nobody has are left out.
-    pub by_tier: Vec<(Tier, i64)>,
+    /// Partners per tier as `(key, name, count)`, lowest tier first; tiers nobody has are
+    /// left out.
+    pub by_tier: Vec<(String, String, i64)>,
     /// Partners per type, in type order; types nobody has are left out.
     pub by_type: Vec<(PartnerType, i64)>,
 }
@@ -200,7 +199,17 @@ impl Services {
         Ok(ProgramCounts {
             partners,
             users,
-            by_tier: ordered(Tier::ALL, &tiers),
+            by_tier: trellis_store::partners::tiers::list(&mut c.exec())
+                .await?
+                .into_iter()
+                .filter_map(|t| {
+                    let n = tiers
+                        .iter()
+                        .find(|(k, _)| k.as_deref() == Some(t.key.as_str()))
+                        .map_or(0, |(_, n)| *n);
+                    (n > 0).then_some((t.key, t.name, n))
+                })
+                .collect(),
             by_type: ordered(PartnerType::ALL, &types),
         })
     }
@@ -220,7 +229,7 @@ impl Services {
             name: v.name.to_string(),
             slug: v.slug.to_string(),
             partner_type: v.partner_type.map(|t| t.as_str().into()),
-            tier: v.tier.map(|t| t.as_str().into()),
+            tier: None,
             region: v.region.map(|t| t.as_str().into()),
             country: v.country,
             website: v.website,
@@ -241,7 +250,26 @@ impl Services {
                 )),
                 other => other.into(),
             })?;
-        let org = Org::try_from(row)?;
+        if kind == OrgKind::Partner {
+            // Boxed: admission runs scoring, checklist and tier engine, a large future.
+            Box::pin(self.admit_partner(
+                &mut tx,
+                actor,
+                &row,
+                Admission {
+                    tier: v.tier,
+                    ..Admission::default()
+                },
+                "added by a vendor user",
+                now,
+            ))
+            .await?;
+        }
+        let org = Org::try_from(
+            store::find(&mut tx.exec(), row.id)
+                .await?
+                .ok_or(Error::NotFound)?,
+        )?;
         self.record(
             &mut tx,
             actor,
@@ -339,6 +367,13 @@ impl Services {
             .ok_or(Error::NotFound)?;
         let before = Org::try_from(current.clone())?;
         let v = validate(input, before.kind)?;
+        if v.tier.is_some() && v.tier != current.tier {
+            return Err(Error::field(
+                "tier",
+                "is decided by the tier engine; to set it by hand, use a tier override \
+                 (POST /api/v1/partners/{id}/tier-override)",
+            ));
+        }
         if current.version != version {
             return Err(Error::StaleVersion {
                 current: current.version,
@@ -348,7 +383,6 @@ impl Services {
         let row = store::OrgRow {
             name: v.name.to_string(),
             partner_type: v.partner_type.map(|t| t.as_str().into()),
-            tier: v.tier.map(|t| t.as_str().into()),
             region: v.region.map(|t| t.as_str().into()),
             country: v.country,
             website: v.website,
@@ -359,6 +393,9 @@ impl Services {
             return Err(Error::StaleVersion {
                 current: version + 1,
             });
+        }
+        if before.kind == OrgKind::Partner {
+            self.reindex_partner(&mut tx, id).await?;
         }
         let after = Org::try_from(store::OrgRow {
             version: version + 1,

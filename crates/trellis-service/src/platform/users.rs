@@ -69,6 +69,17 @@ pub struct InviteInput {
     pub org_id: Option<OrgId>,
 }
 
+/// Who to invite, already validated.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Invitee<'a> {
+    /// Address.
+    pub email: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// Role.
+    pub role: Role,
+}
+
 /// Input for a profile change.
 #[derive(Clone, Debug, Default)]
 pub struct UserPatch {
@@ -130,13 +141,34 @@ impl Services {
                 "validated invitation fields missing"
             )));
         };
-        let now = self.now();
+        let invitee = Invitee {
+            email: email.as_str(),
+            name: name.as_str(),
+            role,
+        };
+        let user = self
+            .invite_in(&mut tx, actor, &org, &invitee, self.now())
+            .await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Creates an invited user in `org` inside `tx`, queues the invitation e-mail and records
+    /// the change. The caller checked permissions and that the address is free.
+    pub(crate) async fn invite_in(
+        &self,
+        tx: &mut trellis_store::Tx,
+        actor: &Actor,
+        org: &org_store::OrgRow,
+        invitee: &Invitee<'_>,
+        now: Timestamp,
+    ) -> Result<User> {
         let row = store::UserRow {
             id: UserId::new().as_uuid(),
             org_id: org.id,
-            email: email.to_string(),
-            name: name.to_string(),
-            role: role.as_str().into(),
+            email: invitee.email.to_owned(),
+            name: invitee.name.to_owned(),
+            role: invitee.role.as_str().into(),
             status: "invited".into(),
             password_hash: None,
             failed_logins: 0,
@@ -146,11 +178,11 @@ impl Services {
             created_at: now.millis(),
             updated_at: now.millis(),
         };
-        let user = insert(&mut tx, row).await?;
-        self.send_invitation(&mut tx, actor, &user, &org.name, now)
+        let user = insert(tx, row).await?;
+        self.send_invitation(tx, actor, &user, &org.name, now)
             .await?;
         self.record(
-            &mut tx,
+            tx,
             actor,
             now,
             Change {
@@ -165,7 +197,13 @@ impl Services {
             },
         )
         .await?;
-        tx.commit().await?;
+        // A partner with a second person on board has done "invite your team".
+        if org.kind == OrgKind::Partner.as_str()
+            && store::count_enabled(&mut tx.exec(), org.id).await? >= 2
+        {
+            self.complete_tasks_of_kind(tx, actor, OrgId::from_uuid(org.id), "invite_team", now)
+                .await?;
+        }
         Ok(user)
     }
 

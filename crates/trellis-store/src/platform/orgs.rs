@@ -28,6 +28,10 @@ pub struct OrgRow {
 const COLUMNS: &str = "id, kind, name, slug, partner_type, tier, region, country, website, \
                        version, created_at, updated_at";
 
+/// [`COLUMNS`] qualified with the alias `o`, for joins.
+pub(crate) const COLUMNS_O: &str = "o.id, o.kind, o.name, o.slug, o.partner_type, o.tier, \
+    o.region, o.country, o.website, o.version, o.created_at, o.updated_at";
+
 /// Inserts an organisation; `Conflict` when the slug (or a second vendor) exists.
 pub async fn insert(ex: &mut Exec<'_>, row: &OrgRow) -> Result<()> {
     execute!(

@@ -156,3 +156,39 @@ pub async fn count(ex: &mut Exec<'_>) -> Result<i64> {
         fetch_one
     )?)
 }
+
+/// E-mail addresses of the active vendor admins and channel managers, who review partner
+/// applications (at most 50).
+pub async fn reviewers(ex: &mut Exec<'_>) -> Result<Vec<String>> {
+    Ok(scalar!(
+        ex,
+        String,
+        "select email from users where status = 'active' \
+         and role in ('vendor_admin', 'channel_manager') order by email limit 50",
+        [],
+        fetch_all
+    )?)
+}
+
+/// E-mail addresses of an organisation's active partner admins.
+pub async fn admins_of(ex: &mut Exec<'_>, org_id: Uuid) -> Result<Vec<String>> {
+    Ok(scalar!(
+        ex,
+        String,
+        "select email from users where org_id = $1 and status = 'active' \
+         and role = 'partner_admin' order by email",
+        [org_id],
+        fetch_all
+    )?)
+}
+
+/// Users of an organisation who are invited or active.
+pub async fn count_enabled(ex: &mut Exec<'_>, org_id: Uuid) -> Result<i64> {
+    Ok(scalar!(
+        ex,
+        i64,
+        "select count(*) from users where org_id = $1 and status <> 'disabled'",
+        [org_id],
+        fetch_one
+    )?)
+}

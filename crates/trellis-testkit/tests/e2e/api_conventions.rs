@@ -371,26 +371,26 @@ async fn an_update_with_a_stale_version_is_a_409_and_changes_nothing() {
         .body;
     let path = format!("/api/v1/orgs/{}", org["id"].as_str().unwrap());
     let ok = api
-        .patch(&path, &json!({"version": 1, "tier": "gold"}))
+        .patch(&path, &json!({"version": 1, "country": "DE"}))
         .await
         .unwrap();
     assert_eq!(
         (
             ok.status,
             ok.body["version"].as_i64(),
-            ok.body["tier"].as_str()
+            ok.body["country"].as_str()
         ),
-        (StatusCode::OK, Some(2), Some("gold"))
+        (StatusCode::OK, Some(2), Some("DE"))
     );
     let stale = api
-        .patch(&path, &json!({"version": 1, "tier": "platinum"}))
+        .patch(&path, &json!({"version": 1, "country": "FR"}))
         .await
         .unwrap();
     assert_eq!(
         (stale.status, stale.body["current_version"].as_i64()),
         (StatusCode::CONFLICT, Some(2))
     );
-    assert_eq!(api.get(&path).await.unwrap().body["tier"], "gold");
+    assert_eq!(api.get(&path).await.unwrap().body["country"], "DE");
 }
 
 #[tokio::test]

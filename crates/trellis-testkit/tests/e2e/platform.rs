@@ -153,7 +153,7 @@ async fn the_audit_log_records_who_changed_what_and_filters_by_actor_object_and_
     app.clock.advance(Duration::from_hours(1));
     api.patch(
         &format!("/api/v1/orgs/{org_id}"),
-        &json!({"version": 1, "tier": "gold"}),
+        &json!({"version": 1, "country": "DE"}),
     )
     .await
     .unwrap();
@@ -173,10 +173,10 @@ async fn the_audit_log_records_who_changed_what_and_filters_by_actor_object_and_
     let update = &by_object["items"][0];
     assert_eq!(
         (
-            update["before"]["tier"].as_str(),
-            update["after"]["tier"].as_str()
+            update["before"]["country"].as_str(),
+            update["after"]["country"].as_str()
         ),
-        (None, Some("gold"))
+        (None, Some("DE"))
     );
     assert_eq!(update["actor"], "admin@vendor.example");
 

@@ -97,6 +97,13 @@ impl From<Error> for PageError {
             Error::InvalidState(msg) => {
                 Self::page(StatusCode::CONFLICT, "Not possible right now", msg)
             }
+            e @ Error::AgreementRequired { .. } => Self::page(
+                StatusCode::CONFLICT,
+                "Program agreement to accept",
+                format!(
+                    "Please {e}. Your partner admin can accept it on the Agreement page of the portal."
+                ),
+            ),
             Error::RateLimited { retry_after_secs } => Self(Kind::Page {
                 status: StatusCode::TOO_MANY_REQUESTS,
                 heading: "Too many attempts",

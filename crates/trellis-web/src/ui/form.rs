@@ -165,6 +165,10 @@ pub(crate) fn rerender<P: IntoResponse>(e: Error, page: impl FnOnce(Errors) -> P
         Error::StaleVersion { .. } => (StatusCode::CONFLICT, Errors::notice(STALE)),
         Error::Conflict(msg) => (StatusCode::CONFLICT, Errors::notice(sentence(&msg))),
         Error::InvalidState(msg) => (StatusCode::CONFLICT, Errors::notice(sentence(msg))),
+        e @ Error::AgreementRequired { .. } => (
+            StatusCode::CONFLICT,
+            Errors::notice(sentence(&e.to_string())),
+        ),
         other => return Err(other.into()),
     };
     Ok((status, page(errors)).into_response())

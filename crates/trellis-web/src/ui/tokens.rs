@@ -74,6 +74,11 @@ fn describe(scope: Scope) -> &'static str {
         Permission::WebhooksManage => "Manage webhooks",
         Permission::AuditRead => "Read the audit log",
         Permission::JobsManage => "See and retry background jobs",
+        Permission::ProgramManage => "Set up the partner program",
+        Permission::ApplicationsReview => "Review partner applications",
+        Permission::ProfileManage => "Edit partner profiles and contacts",
+        Permission::AgreementsAccept => "Accept program agreements",
+        Permission::OnboardingWork => "Complete onboarding tasks",
     }
 }
 

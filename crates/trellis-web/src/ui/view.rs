@@ -2,7 +2,7 @@
 //! message), and small display helpers the templates call: `x.show()` for a label or "—",
 //! `x.badge()` for the badge colour class.
 
-use trellis_domain::{OrgKind, PartnerType, Permission, Region, Role, Tier, Timestamp};
+use trellis_domain::{OrgKind, PartnerType, Permission, Region, Role, Timestamp};
 
 use super::assets;
 use super::flash::Flash;
@@ -197,21 +197,6 @@ impl Look for Role {
         match self {
             Role::VendorAdmin | Role::PartnerAdmin => "badge-violet",
             _ => "badge-blue",
-        }
-    }
-}
-
-impl Look for Tier {
-    fn show(&self) -> String {
-        self.label().into()
-    }
-
-    fn badge(&self) -> &'static str {
-        match self {
-            Tier::Registered => "badge-gray",
-            Tier::Silver => "badge-blue",
-            Tier::Gold => "badge-amber",
-            Tier::Platinum => "badge-violet",
         }
     }
 }

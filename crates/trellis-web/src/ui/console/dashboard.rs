@@ -4,7 +4,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::response::IntoResponse;
-use trellis_domain::{PartnerType, Permission, Tier};
+use trellis_domain::Permission;
 use trellis_service::platform::PageRequest;
 use trellis_service::platform::audit::{AuditEntry, AuditQuery};
 
@@ -14,7 +14,7 @@ use super::super::view::{Chrome, Look as _};
 
 /// One bar of a breakdown.
 struct Bar {
-    label: &'static str,
+    label: String,
     count: i64,
 }
 
@@ -26,13 +26,10 @@ struct Breakdown {
 }
 
 impl Breakdown {
-    fn of<T: Copy>(counts: &[(T, i64)], label: fn(T) -> &'static str) -> Self {
+    fn of(counts: impl IntoIterator<Item = (String, i64)>) -> Self {
         let bars: Vec<Bar> = counts
-            .iter()
-            .map(|(v, n)| Bar {
-                label: label(*v),
-                count: *n,
-            })
+            .into_iter()
+            .map(|(label, count)| Bar { label, count })
             .collect();
         let max = bars.iter().map(|b| b.count).max().unwrap_or(1);
         Self { bars, max }
@@ -76,8 +73,13 @@ pub(super) async fn show(s: VendorSession) -> PageResult {
         chrome: s.chrome("Dashboard"),
         partners: counts.partners,
         users: counts.users,
-        by_tier: Breakdown::of(&counts.by_tier, Tier::label),
-        by_type: Breakdown::of(&counts.by_type, PartnerType::label),
+        by_tier: Breakdown::of(counts.by_tier.iter().map(|(_, name, n)| (name.clone(), *n))),
+        by_type: Breakdown::of(
+            counts
+                .by_type
+                .iter()
+                .map(|(t, n)| (t.label().to_owned(), *n)),
+        ),
         jobs,
         audit,
     };

@@ -4,7 +4,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::response::IntoResponse;
-use trellis_domain::{OrgId, OrgKind, PartnerType, Permission, Region, Tier};
+use trellis_domain::{OrgId, OrgKind, PartnerType, Permission, Region};
 use trellis_service::platform::PageRequest;
 use trellis_service::platform::orgs::{Org, OrgInput};
 use trellis_service::platform::users::User;
@@ -132,7 +132,6 @@ struct FormPage {
     name: String,
     slug: String,
     partner_types: Vec<Choice>,
-    tiers: Vec<Choice>,
     regions: Vec<Choice>,
     country: String,
     website: String,
@@ -166,7 +165,6 @@ impl FormPage {
             name: input.name.clone(),
             slug: opt(&input.slug),
             partner_types: enum_choices!(PartnerType, &opt(&input.partner_type), "Choose a type"),
-            tiers: enum_choices!(Tier, &opt(&input.tier), "No tier"),
             regions: enum_choices!(Region, &opt(&input.region), "No region"),
             country: opt(&input.country),
             website: opt(&input.website),
@@ -181,7 +179,7 @@ fn input_of(form: &FormData) -> OrgInput {
         name: form.text("name"),
         slug: form.opt("slug"),
         partner_type: form.opt("partner_type"),
-        tier: form.opt("tier"),
+        tier: None,
         region: form.opt("region"),
         country: form.opt("country"),
         website: form.opt("website"),
@@ -193,7 +191,7 @@ fn input_from(org: &Org) -> OrgInput {
         name: org.name.clone(),
         slug: Some(org.slug.clone()),
         partner_type: org.partner_type.map(|v| v.as_str().into()),
-        tier: org.tier.map(|v| v.as_str().into()),
+        tier: None,
         region: org.region.map(|v| v.as_str().into()),
         country: org.country.clone(),
         website: org.website.clone(),

@@ -1,0 +1,118 @@
+//! Queries whose shape depends on the request, such as faceted search: the SQL text is
+//! assembled with numbered placeholders while the values are collected here, then bound in
+//! order. Still one SQL text for both backends, and never a value spliced into SQL.
+
+use uuid::Uuid;
+
+/// One bound value.
+#[derive(Clone, Debug)]
+pub enum Arg {
+    /// Text.
+    Text(String),
+    /// An integer.
+    Int(i64),
+    /// An id.
+    Uuid(Uuid),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_owned())
+    }
+}
+
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+
+impl From<Uuid> for Arg {
+    fn from(v: Uuid) -> Self {
+        Arg::Uuid(v)
+    }
+}
+
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(v)
+    }
+}
+
+/// The values of one query, in placeholder order.
+#[derive(Clone, Debug, Default)]
+pub struct Args(Vec<Arg>);
+
+impl Args {
+    /// No values yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a value and returns its placeholder, `$n`.
+    pub fn push(&mut self, value: impl Into<Arg>) -> String {
+        self.0.push(value.into());
+        format!("${}", self.0.len())
+    }
+
+    /// Adds several values and returns their placeholders joined for an `in (…)` list.
+    pub fn list<A: Into<Arg>>(&mut self, values: impl IntoIterator<Item = A>) -> String {
+        values
+            .into_iter()
+            .map(|v| self.push(v))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The values, in order.
+    pub fn into_values(self) -> Vec<Arg> {
+        self.0
+    }
+}
+
+/// Binds [`Args`] onto `query_as::<_, Row>(sql)` and runs `$fetch` on either backend.
+#[macro_export]
+macro_rules! fetch_args {
+    ($ex:expr, $row:ty, $sql:expr, $args:expr, $fetch:ident) => {
+        $crate::on_backend!($ex, |c| {
+            let mut q = sqlx::query_as::<_, $row>($sql);
+            for a in $args.into_values() {
+                q = match a {
+                    $crate::args::Arg::Text(v) => q.bind(v),
+                    $crate::args::Arg::Int(v) => q.bind(v),
+                    $crate::args::Arg::Uuid(v) => q.bind(v),
+                    $crate::args::Arg::Bool(v) => q.bind(v),
+                };
+            }
+            q.$fetch(c).await
+        })
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_in_order() {
+        let mut a = Args::new();
+        assert_eq!(a.push("x"), "$1");
+        assert_eq!(a.list(["a", "b", "c"]), "$2, $3, $4");
+        assert_eq!(a.push(7), "$5");
+        assert_eq!(a.into_values().len(), 5);
+    }
+}

@@ -1,0 +1,266 @@
+//! The partner directory: faceted full-text search over partner organisations.
+//!
+//! Within one facet the chosen values are alternatives (`tier in (gold, platinum)`); across
+//! facets they all apply. Facet counts are disjunctive, as shoppers expect of a filter sidebar:
+//! a facet's counts apply every filter except its own, so ticking "Gold" still shows how many
+//! Platinum partners there are.
+
+use std::fmt::Write as _;
+
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use crate::args::Args;
+use crate::db::Exec;
+use crate::error::Result;
+use crate::fetch_args;
+use crate::page::{Cursor, Page};
+use crate::partners::profiles::{self, ProfileRow};
+use crate::platform::orgs::{self, OrgRow, escape_like};
+
+/// A partner: its organisation row and its profile.
+#[derive(Clone, Debug, FromRow)]
+pub struct PartnerRow {
+    #[sqlx(flatten)]
+    pub org: OrgRow,
+    #[sqlx(flatten)]
+    pub profile: ProfileRow,
+}
+
+/// What to search for. Empty lists mean "any".
+#[derive(Clone, Debug, Default)]
+pub struct DirectoryFilter {
+    /// Folded words that must all occur in the partner's search text.
+    pub terms: Vec<String>,
+    pub partner_types: Vec<String>,
+    pub tiers: Vec<String>,
+    pub statuses: Vec<String>,
+    pub industries: Vec<String>,
+    pub technologies: Vec<String>,
+    pub segments: Vec<String>,
+    pub regions: Vec<String>,
+    /// Only partners this channel manager owns.
+    pub owner_id: Option<Uuid>,
+    /// Only partners listed in the public locator.
+    pub listed_only: bool,
+}
+
+/// A facet of the directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Facet {
+    PartnerType,
+    Tier,
+    Status,
+    Industry,
+    Technology,
+    Segment,
+    Region,
+}
+
+impl Facet {
+    /// Every facet, in sidebar order.
+    pub const ALL: [Facet; 7] = [
+        Facet::PartnerType,
+        Facet::Tier,
+        Facet::Status,
+        Facet::Region,
+        Facet::Industry,
+        Facet::Segment,
+        Facet::Technology,
+    ];
+
+    /// The `partner_specialisations.facet` value, for facets stored there.
+    fn specialisation(self) -> Option<&'static str> {
+        match self {
+            Facet::Industry => Some("industry"),
+            Facet::Technology => Some("technology"),
+            Facet::Segment => Some("segment"),
+            Facet::Region => Some("region"),
+            Facet::PartnerType | Facet::Tier | Facet::Status => None,
+        }
+    }
+
+    /// The column of a facet stored on the partner itself.
+    fn column(self) -> &'static str {
+        match self {
+            Facet::PartnerType => "o.partner_type",
+            Facet::Tier => "o.tier",
+            Facet::Status => "p.status",
+            Facet::Industry | Facet::Technology | Facet::Segment | Facet::Region => "",
+        }
+    }
+
+    fn selected(self, f: &DirectoryFilter) -> &[String] {
+        match self {
+            Facet::PartnerType => &f.partner_types,
+            Facet::Tier => &f.tiers,
+            Facet::Status => &f.statuses,
+            Facet::Industry => &f.industries,
+            Facet::Technology => &f.technologies,
+            Facet::Segment => &f.segments,
+            Facet::Region => &f.regions,
+        }
+    }
+}
+
+/// How results are ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// By name, A–Z.
+    #[default]
+    Name,
+    /// Best IPP fit first (unscored last), then by id.
+    Fit,
+}
+
+const FROM: &str = "from orgs o join partner_profiles p on p.org_id = o.id";
+
+/// The `where` body for `filter`, leaving out `skip`'s own selection (for its counts).
+fn conditions(filter: &DirectoryFilter, skip: Option<Facet>, args: &mut Args) -> String {
+    let mut parts = vec!["o.kind = 'partner'".to_owned()];
+    for term in &filter.terms {
+        let p = args.push(format!("%{}%", escape_like(term)));
+        parts.push(format!("p.search_text like {p} escape '\\'"));
+    }
+    for facet in Facet::ALL {
+        let values = facet.selected(filter);
+        if values.is_empty() || skip == Some(facet) {
+            continue;
+        }
+        let list = args.list(values.iter());
+        parts.push(match facet.specialisation() {
+            Some(name) => format!(
+                "o.id in (select s.org_id from partner_specialisations s \
+                 where s.facet = '{name}' and s.value in ({list}))"
+            ),
+            None => format!("{} in ({list})", facet.column()),
+        });
+    }
+    if let Some(owner) = filter.owner_id {
+        let p = args.push(owner);
+        parts.push(format!("p.owner_id = {p}"));
+    }
+    if filter.listed_only {
+        let p = args.push(true);
+        parts.push(format!("p.listed = {p}"));
+    }
+    parts.join(" and ")
+}
+
+/// One page of matching partners.
+pub async fn search(
+    ex: &mut Exec<'_>,
+    filter: &DirectoryFilter,
+    sort: Sort,
+    after: Option<&Cursor>,
+    limit: usize,
+) -> Result<Page<PartnerRow>> {
+    let mut args = Args::new();
+    let mut cond = conditions(filter, None, &mut args);
+    let order = match sort {
+        Sort::Name => {
+            if let Some(c) = after {
+                let k = args.push(c.key.clone());
+                let id = args.push(c.id);
+                write!(
+                    cond,
+                    " and (o.name_key > {k} or (o.name_key = {k} and o.id > {id}))"
+                )
+                .ok();
+            }
+            "o.name_key, o.id"
+        }
+        Sort::Fit => {
+            if let Some(c) = after {
+                let score: i64 = c.key.parse().unwrap_or(-1);
+                let k = args.push(score);
+                let id = args.push(c.id);
+                write!(
+                    cond,
+                    " and (coalesce(p.fit_score, -1) < {k} \
+                     or (coalesce(p.fit_score, -1) = {k} and o.id > {id}))"
+                )
+                .ok();
+            }
+            "coalesce(p.fit_score, -1) desc, o.id"
+        }
+    };
+    let lim = args.push(i64::try_from(limit + 1).unwrap_or(i64::MAX));
+    let sql = format!(
+        "select {}, {} {FROM} where {cond} order by {order} limit {lim}",
+        orgs::COLUMNS_O,
+        profiles::COLUMNS
+    );
+    let rows = fetch_args!(ex, PartnerRow, &sql, args, fetch_all)?;
+    Ok(Page::from_rows(rows, limit, |r| Cursor {
+        key: match sort {
+            Sort::Name => r.org.name.to_lowercase(),
+            Sort::Fit => r.profile.fit_score.unwrap_or(-1).to_string(),
+        },
+        id: r.org.id,
+    }))
+}
+
+/// How many partners match.
+pub async fn count(ex: &mut Exec<'_>, filter: &DirectoryFilter) -> Result<i64> {
+    let mut args = Args::new();
+    let cond = conditions(filter, None, &mut args);
+    let sql = format!("select count(*) {FROM} where {cond}");
+    let (n,): (i64,) = fetch_args!(ex, (i64,), &sql, args, fetch_one)?;
+    Ok(n)
+}
+
+/// `(value, count)` for every value of `facet` among partners matching every other filter.
+pub async fn facet_counts(
+    ex: &mut Exec<'_>,
+    filter: &DirectoryFilter,
+    facet: Facet,
+) -> Result<Vec<(String, i64)>> {
+    let mut args = Args::new();
+    let cond = conditions(filter, Some(facet), &mut args);
+    let sql = if let Some(name) = facet.specialisation() {
+        format!(
+            "select s.value, count(*) from partner_specialisations s \
+             join orgs o on o.id = s.org_id join partner_profiles p on p.org_id = o.id \
+             where s.facet = '{name}' and {cond} group by s.value"
+        )
+    } else {
+        let col = facet.column();
+        format!("select {col}, count(*) {FROM} where {cond} and {col} is not null group by {col}")
+    };
+    Ok(fetch_args!(ex, (String, i64), &sql, args, fetch_all)?)
+}
+
+/// Display labels of the technology values present, `(key, label)`: technologies are free-form,
+/// so their facet needs the labels partners wrote.
+pub async fn technology_labels(
+    ex: &mut Exec<'_>,
+    keys: &[String],
+) -> Result<Vec<(String, String)>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = Args::new();
+    let list = args.list(keys.iter());
+    let sql = format!(
+        "select value, min(label) from partner_specialisations \
+         where facet = 'technology' and value in ({list}) group by value"
+    );
+    Ok(fetch_args!(ex, (String, String), &sql, args, fetch_all)?)
+}
+
+/// Finds one partner (organisation and profile).
+pub async fn find(ex: &mut Exec<'_>, org_id: Uuid) -> Result<Option<PartnerRow>> {
+    let sql = format!(
+        "select {}, {} {FROM} where o.id = $1 and o.kind = 'partner'",
+        orgs::COLUMNS_O,
+        profiles::COLUMNS
+    );
+    Ok(crate::fetch!(
+        ex,
+        PartnerRow,
+        &sql,
+        [org_id],
+        fetch_optional
+    )?)
+}
