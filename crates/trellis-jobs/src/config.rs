@@ -64,6 +64,9 @@ pub enum SmtpSecurity {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SmtpConfig {
+    /// Send e-mail at all. Off, messages are written to the log (at info level) instead and
+    /// the jobs complete: for demos and trials without a mail server.
+    pub enabled: bool,
     /// Host name or address.
     pub host: String,
     /// Port.
@@ -85,6 +88,7 @@ pub struct SmtpConfig {
 impl Default for SmtpConfig {
     fn default() -> Self {
         Self {
+            enabled: true,
             host: "127.0.0.1".into(),
             port: 25,
             security: SmtpSecurity::None,

@@ -12,5 +12,6 @@ pub mod onboarding;
 pub mod profiles;
 pub mod settings;
 pub mod tiers;
+pub mod timeline;
 
 pub use profiles::{Partner, PartnerPatch};

@@ -148,6 +148,11 @@ impl TestApp {
         Ok(())
     }
 
+    /// POSTs JSON without signing in (public routes: applications).
+    pub async fn public_post(&self, path: &str, body: &Value) -> anyhow::Result<Reply> {
+        reply(self.http.post(self.url(path)).json(body).send().await?).await
+    }
+
     /// Creates a partner organisation with `admin@<slug>.example` and `seller@<slug>.example`.
     pub async fn partner(&self, name: &str) -> anyhow::Result<PartnerFixture> {
         let org = self

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, and its OpenAPI 3.1 document, generated from the handlers
 //! themselves: a route cannot be added without appearing in the document.
 
+pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod dto;
@@ -8,6 +9,8 @@ pub mod extract;
 pub mod health;
 pub mod jobs;
 pub mod orgs;
+pub mod partners;
+pub mod program;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;
@@ -33,6 +36,9 @@ use crate::state::AppState;
         (name = "platform", description = "Health"),
         (name = "auth", description = "Sign-in, invitations, password reset"),
         (name = "orgs", description = "The vendor and partner organisations"),
+        (name = "partners", description = "Partner directory, records, onboarding, contacts, metrics and tiers"),
+        (name = "program", description = "Program setup: Ideal Partner Profile, tiers, agreements, onboarding templates, settings"),
+        (name = "applications", description = "Partner applications and their review"),
         (name = "users", description = "Users and invitations"),
         (name = "tokens", description = "Your long-lived API tokens"),
         (name = "webhooks", description = "Signed outbound webhooks"),
@@ -63,6 +69,9 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(health::routes())
                 .merge(auth::routes())
                 .merge(orgs::routes())
+                .merge(partners::routes())
+                .merge(program::routes())
+                .merge(applications::routes())
                 .merge(users::routes())
                 .merge(tokens::routes())
                 .merge(webhooks::routes())

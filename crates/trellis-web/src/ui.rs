@@ -16,6 +16,7 @@ mod error;
 mod flash;
 mod form;
 mod portal;
+mod profile_form;
 mod public;
 mod session;
 mod tokens;

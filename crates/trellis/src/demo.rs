@@ -6,19 +6,27 @@
 //! same validation and writes the same audit trail and events as real use. The data is a fixed
 //! list: the same on every run, with no randomness (ids and timestamps aside).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use trellis_domain::partners::metrics::Metric;
 use trellis_domain::partners::tiers::Requirement;
-use trellis_domain::{OrgId, OrgKind, Password, Slug};
+use trellis_domain::{OrgId, OrgKind, Password, Slug, UserId};
 use trellis_service::partners::tiers::TierInput;
 use trellis_service::platform::orgs::{Org, OrgInput};
 use trellis_service::platform::users::{InviteInput, UserPatch};
 use trellis_service::platform::webhooks::EndpointInput;
-use trellis_service::{Actor, Services};
+use trellis_service::{Actor, FakeClock, Services};
 
 use crate::cli::admin::service_error;
+
+mod lifecycle;
+
+/// How far back the demo program's history starts.
+const HISTORY: Duration = Duration::from_hours(24 * 200);
+/// Days between two demo partners' approvals.
+const PARTNER_EVERY: Duration = Duration::from_hours(24 * 3);
 
 /// The password of every demo login unless `--demo-password` says otherwise.
 pub(crate) const DEFAULT_PASSWORD: &str = "trellis-demo";
@@ -176,6 +184,16 @@ pub(crate) async fn seed(services: &Services, password: &str) -> anyhow::Result<
     }
     Password::parse(password).map_err(|e| anyhow::anyhow!("--demo-password: {e}"))?;
     let started = Instant::now();
+    // The program's history is seeded on a clock that starts months ago, so approval dates,
+    // time to activation and time to first deal look like a program that has been running.
+    let now = services.now();
+    let clock = FakeClock::new(now.minus(HISTORY));
+    let live = services;
+    let services = &Services::new(
+        live.db().clone(),
+        Arc::new(clock.clone()),
+        live.config().clone(),
+    );
     let vendor = create_org(
         services,
         OrgKind::Vendor,
@@ -189,22 +207,9 @@ pub(crate) async fn seed(services: &Services, password: &str) -> anyhow::Result<
         },
     )
     .await?;
-    let mut users: Vec<NewUser> = VENDOR_STAFF
-        .iter()
-        .map(|(local, name, role)| NewUser {
-            org_id: vendor.id,
-            email: format!("{local}@vendor.example"),
-            name: (*name).into(),
-            role,
-        })
-        .collect();
-    users.push(NewUser {
-        org_id: vendor.id,
-        email: "tom.becker@vendor.example".into(),
-        name: "Tom Becker".into(),
-        role: "sales_rep",
-    });
+    let mut users = vendor_users(vendor.id);
     seed_tiers(services).await?;
+    lifecycle::setup(services).await?;
     let mut per_region = std::collections::HashMap::<&str, usize>::new();
     let mut partners = Vec::new();
     for (name, partner_type, tier, region, country) in PARTNERS {
@@ -219,6 +224,10 @@ pub(crate) async fn seed(services: &Services, password: &str) -> anyhow::Result<
             country: Some(country.into()),
             website: Some(format!("https://{slug}.example")),
         };
+        clock.set(
+            now.minus(HISTORY)
+                .plus(PARTNER_EVERY * u32::try_from(partners.len()).unwrap_or(0)),
+        );
         let org = create_org(services, OrgKind::Partner, input).await?;
         seed_metrics(services, org.id, tier, partners.len()).await?;
         let j = {
@@ -245,7 +254,10 @@ pub(crate) async fn seed(services: &Services, password: &str) -> anyhow::Result<
         partners.push(org);
     }
     let created = create_users(services, users, password).await?;
-    extras(services, &created).await?;
+    let admins = admins_of(&partners, &created);
+    lifecycle::partners(services, &clock, &partners, &admins).await?;
+    lifecycle::applications(services, &clock, now).await?;
+    extras(live, &created).await?;
     Ok(Some(Seeded {
         partners: partners.len(),
         users: created.len() + 1,
@@ -366,7 +378,10 @@ async fn seed_metrics(services: &Services, org: OrgId, tier: &str, i: usize) -> 
         _ => &[(Metric::RegisteredDeals, 1), (Metric::Psat, 70)],
     };
     for (metric, value) in figures {
-        let value = value + value * spread / 20;
+        let mut value = value + value * spread / 20;
+        if metric.unit() == trellis_domain::partners::metrics::MetricUnit::Score {
+            value = value.min(100);
+        }
         services
             .set_partner_metric(&Actor::System, org, *metric, Some(value), "demo")
             .await
@@ -374,6 +389,40 @@ async fn seed_metrics(services: &Services, org: OrgId, tier: &str, i: usize) -> 
             .with_context(|| format!("setting the demo metric {metric}"))?;
     }
     Ok(())
+}
+
+/// The vendor's staff, and a rep who has since left.
+fn vendor_users(vendor: OrgId) -> Vec<NewUser> {
+    let mut users: Vec<NewUser> = VENDOR_STAFF
+        .iter()
+        .map(|(local, name, role)| NewUser {
+            org_id: vendor,
+            email: format!("{local}@vendor.example"),
+            name: (*name).into(),
+            role,
+        })
+        .collect();
+    users.push(NewUser {
+        org_id: vendor,
+        email: "tom.becker@vendor.example".into(),
+        name: "Tom Becker".into(),
+        role: "sales_rep",
+    });
+    users
+}
+
+/// Each partner's admin: `(partner, user, e-mail)`.
+fn admins_of(partners: &[Org], created: &[(String, UserId, i64)]) -> Vec<(OrgId, UserId, String)> {
+    partners
+        .iter()
+        .filter_map(|o| {
+            let email = format!("admin@{}.example", o.slug);
+            created
+                .iter()
+                .find(|(e, _, _)| *e == email)
+                .map(|(e, id, _)| (o.id, *id, e.clone()))
+        })
+        .collect()
 }
 
 async fn create_org(services: &Services, kind: OrgKind, input: OrgInput) -> anyhow::Result<Org> {

@@ -53,9 +53,14 @@ impl Services {
         visible(actor, id)?;
         let mut c = self.db().read().await?;
         load(&mut c.exec(), id).await?;
+        // The fit score is the vendor's judgement of the partner; partners do not see it.
+        let hidden = |m: &MetricRow| {
+            actor.partner_scope().is_some() && m.metric == Metric::FitScore.as_str()
+        };
         store::of(&mut c.exec(), id.as_uuid())
             .await?
             .into_iter()
+            .filter(|m| !hidden(m))
             .map(MetricValue::try_from)
             .collect()
     }
@@ -136,7 +141,9 @@ impl Services {
 pub(crate) async fn refresh(ex: &mut Exec<'_>, id: OrgId, now: Timestamp) -> Result<Metrics> {
     let partner = load(ex, id).await?;
     let users = store::active_user_count(ex, id.as_uuid()).await?;
-    let months = partner.approved_at.map_or(0, |a| {
+    // "Whole months since the partner was activated" (the metric's definition in the domain):
+    // counting from approval let onboarding time earn tiers that ask for tenure.
+    let months = partner.activated_at.map_or(0, |a| {
         (now.millis() - a.millis()).max(0) / (30 * 86_400_000)
     });
     let mut computed = vec![

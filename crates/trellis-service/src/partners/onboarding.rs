@@ -766,12 +766,17 @@ impl Services {
         for t in due {
             let partner = load(&mut tx.exec(), OrgId::from_uuid(t.org_id)).await?;
             let recipients = if t.owner_side == "vendor" {
-                match partner.owner_id {
+                let owner = match partner.owner_id {
                     Some(owner) => user_store::find(&mut tx.exec(), owner.as_uuid(), None)
                         .await?
                         .filter(|u| u.status == "active")
-                        .map(|u| vec![u.email])
-                        .unwrap_or_default(),
+                        .map(|u| u.email),
+                    None => None,
+                };
+                // An owner who cannot act (disabled, or not yet signed up) must not swallow
+                // the reminder: it goes to the reviewers, as for a partner without an owner.
+                match owner {
+                    Some(email) => vec![email],
                     None => user_store::reviewers(&mut tx.exec()).await?,
                 }
             } else {

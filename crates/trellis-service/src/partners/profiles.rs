@@ -370,6 +370,9 @@ impl Services {
         store::update(&mut tx.exec(), &profile).await?;
         store::replace_specialisations(&mut tx.exec(), org.id, &specialisation_rows(id, &specs))
             .await?;
+        // The fit score is labelled with the current IPP version, so it must describe the
+        // profile as it is now, not as it was when the IPP was last saved.
+        self.score_partner_in(tx, id, now).await?;
         let after = load(&mut tx.exec(), id).await?;
         self.record(
             tx,
@@ -772,6 +775,8 @@ impl Services {
             &specialisation_rows(id, &specs),
         )
         .await?;
+        // Type, region and country are scored by the IPP: keep the fit score current.
+        self.score_partner_in(tx, id, self.now()).await?;
         Ok(())
     }
 }
@@ -834,6 +839,14 @@ impl Services {
         .await?;
         self.score_partner_in(tx, id, now).await?;
         self.generate_checklist(tx, id, now).await?;
+        // An application may already bring what the profile task asks for. Completing it here
+        // keeps the checklist independent of who approved: before, only a channel manager's
+        // approval completed it (as a side effect of making them the owner through
+        // `update_partner_in`), a vendor admin's left it open.
+        if profile_complete(&load(&mut tx.exec(), id).await?) {
+            self.complete_tasks_of_kind(tx, actor, id, "profile", now)
+                .await?;
+        }
         match admission.tier {
             Some(tier) => self.assign_initial_tier(tx, actor, id, &tier, now).await?,
             None => {

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 use serde_json::{Value, json};
+use trellis_domain::partners::profile::PartnerStatus;
 use trellis_domain::partners::tiers::{
     Evaluation, Ladder, Outcome, Requirement, TierDef, TierKey, TierOverride, TierState, evaluate,
 };
@@ -384,7 +385,9 @@ impl Services {
         let (evaluation, explanation) = self
             .evaluate_tier_in(&mut tx, actor, id, now)
             .await?
-            .ok_or(Error::InvalidState("no tiers are defined yet"))?;
+            .ok_or(Error::InvalidState(
+                "no tiers are defined yet, or the partner is terminated",
+            ))?;
         let partner = load(&mut tx.exec(), id).await?;
         tx.commit().await?;
         Ok(TierDecision {
@@ -621,6 +624,11 @@ impl Services {
         let Some(l) = ladder(&mut tx.exec()).await? else {
             return Ok(None);
         };
+        // A terminated partner keeps the tier it left with; nothing is decided (or e-mailed)
+        // for it any more.
+        if load(&mut tx.exec(), id).await?.status == PartnerStatus::Terminated {
+            return Ok(None);
+        }
         let settings = super::settings::load(&mut tx.exec()).await?.settings;
         let metrics = super::metrics::refresh(&mut tx.exec(), id, now).await?;
         let partner = load(&mut tx.exec(), id).await?;

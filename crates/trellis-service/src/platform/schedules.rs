@@ -64,3 +64,26 @@ impl Services {
         Ok(n)
     }
 }
+
+impl Services {
+    /// Queues an evaluation of every partner's tier now, ahead of the daily run.
+    pub async fn queue_tier_evaluation(&self, actor: &crate::Actor) -> Result<()> {
+        actor.require(trellis_domain::Permission::OrgsManage)?;
+        if !actor.is_vendor_side() {
+            return Err(crate::Error::Forbidden);
+        }
+        let now = self.now();
+        let mut tx = self.db().begin().await?;
+        outbox::enqueue(
+            &mut tx,
+            kinds::PARTNERS_EVALUATE_TIERS,
+            json!({}),
+            now,
+            now,
+            self.config().job_max_attempts,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -6,4 +6,11 @@
     reason = "tests may panic"
 )]
 
+mod partners_applications;
+mod partners_directory;
+mod partners_fixtures;
+mod partners_jobs;
+mod partners_onboarding;
+mod partners_tenancy;
+mod partners_tiers;
 mod permissions;

@@ -177,8 +177,9 @@ pub async fn open_of_kind(ex: &mut Exec<'_>, org_id: Uuid, kind: &str) -> Result
     Ok(fetch!(ex, TaskRow, &sql, [org_id, kind], fetch_all)?)
 }
 
-/// Open tasks past due whose last reminder is older than `remind_before` (or never sent), of
-/// partners still onboarding or active.
+/// Open tasks past due whose last reminder is older than `remind_before` (or never sent):
+/// every task of a partner still onboarding, and only required ones once it is active (an
+/// active partner is not chased for optional steps it chose to skip).
 pub async fn overdue(
     ex: &mut Exec<'_>,
     now: i64,
@@ -189,7 +190,7 @@ pub async fn overdue(
         "select {TASK_COLUMNS} from onboarding_tasks t where status = 'open' and due_at <= $1 \
          and (last_reminded_at is null or last_reminded_at <= $2) \
          and exists (select 1 from partner_profiles p where p.org_id = t.org_id \
-                     and p.status in ('onboarding', 'active')) \
+                     and (p.status = 'onboarding' or (p.status = 'active' and t.required))) \
          order by due_at, id limit $3"
     );
     Ok(fetch!(

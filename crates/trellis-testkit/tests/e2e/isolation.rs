@@ -33,32 +33,7 @@ async fn world() -> World {
     let a_admin = app.api_as(&a.admin_email).await.unwrap();
     let b_admin = app.api_as(&b.admin_email).await.unwrap();
 
-    let user_of = |email: String| {
-        let vendor = vendor.clone();
-        async move {
-            let r = vendor.get("/api/v1/users?limit=200").await.unwrap();
-            r.body["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|u| u["email"] == email.as_str())
-                .unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        }
-    };
-    let token = |api: Api| async move {
-        let r = api
-            .post(
-                "/api/v1/tokens",
-                &json!({"name": "isolation", "scopes": ["orgs:read"]}),
-            )
-            .await
-            .unwrap();
-        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-        r.body["id"].as_str().unwrap().to_owned()
-    };
+    let user_of = |email: String| user_id(&vendor, email);
     let hook = vendor
         .post(
             "/api/v1/webhooks",
@@ -81,30 +56,62 @@ async fn world() -> World {
         jobs.body["items"][0]["id"].as_str().unwrap().to_owned()
     };
 
-    let objects = |org: &PartnerFixture, user: String, token: String| {
-        Objects(BTreeMap::from([
-            ("orgs", org.org.id.to_string()),
-            ("users", user),
-            ("tokens", token),
-            ("webhooks", hook_id.clone()),
-            ("jobs", job_id.clone()),
-        ]))
-    };
+    let Program {
+        application_id,
+        template_id,
+        a_agreement,
+        b_agreement,
+    } = program(&app, &vendor).await;
+
+    let objects =
+        |org: &PartnerFixture, user: String, token: String, mine: Vec<(&'static str, String)>| {
+            let mut m = BTreeMap::from([
+                ("orgs", org.org.id.to_string()),
+                ("partners", org.org.id.to_string()),
+                ("users", user),
+                ("tokens", token),
+                ("webhooks", hook_id.clone()),
+                ("jobs", job_id.clone()),
+                ("applications", application_id.clone()),
+                ("onboarding-templates", template_id.clone()),
+            ]);
+            m.extend(mine);
+            Objects(m)
+        };
     let a_objects = objects(
         &a,
         user_of(a.user_email.clone()).await,
-        token(a_admin.clone()).await,
+        token(&a_admin).await,
+        vec![
+            ("contacts", contact(&vendor, &a, "ann@alpha.example").await),
+            ("onboarding-tasks", first_task(&vendor, &a).await),
+            ("agreements", a_agreement),
+        ],
     );
     let b_user = user_of(b.user_email.clone()).await;
-    let b_token = token(b_admin.clone()).await;
+    let b_token = token(&b_admin).await;
+    let b_contact = contact(&vendor, &b, "bob.secret@bravo.example").await;
+    let b_task = first_task(&vendor, &b).await;
     let b_secrets = vec![
         b.org.id.to_string(),
         b_user.clone(),
         b_token.clone(),
         b.admin_email.clone(),
         b.user_email.clone(),
+        b_contact.clone(),
+        b_task.clone(),
+        "bob.secret@bravo.example".to_owned(),
     ];
-    let b_objects = objects(&b, b_user, b_token);
+    let b_objects = objects(
+        &b,
+        b_user,
+        b_token,
+        vec![
+            ("contacts", b_contact),
+            ("onboarding-tasks", b_task),
+            ("agreements", b_agreement),
+        ],
+    );
     World {
         app,
         a,
@@ -115,6 +122,101 @@ async fn world() -> World {
         b_objects,
         b_secrets,
     }
+}
+
+async fn user_id(vendor: &Api, email: String) -> String {
+    let r = vendor.get("/api/v1/users?limit=200").await.unwrap();
+    r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == email.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn token(api: &Api) -> String {
+    let r = api
+        .post(
+            "/api/v1/tokens",
+            &json!({"name": "isolation", "scopes": ["orgs:read"]}),
+        )
+        .await
+        .unwrap();
+    created(&r)
+}
+
+/// Program objects only the vendor touches (shared by both partners' fixtures, refused to
+/// either), and an agreement each: A's applies to A (resellers), the distributors' does not.
+struct Program {
+    application_id: String,
+    template_id: String,
+    a_agreement: String,
+    b_agreement: String,
+}
+
+fn created(r: &trellis_testkit::app::Reply) -> String {
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+async fn program(app: &TestApp, vendor: &Api) -> Program {
+    let application_id = created(
+        &app.public_post(
+            "/api/v1/applications",
+            &json!({"company_name": "Charlie Cloud", "partner_type": "msp", "description": "Managed cloud operations for mid-sized firms.", "contact_name": "Cleo", "contact_email": "cleo@charlie.example"}),
+        )
+        .await
+        .unwrap(),
+    );
+    let template_id = created(
+        &vendor
+            .post(
+                "/api/v1/onboarding-templates",
+                &json!({"scope": "all", "name": "Everyone", "tasks": [{"title": "Profile", "kind": "profile", "owner_side": "partner", "due_days": 7, "required": true}]}),
+            )
+            .await
+            .unwrap(),
+    );
+    let agreement = |scope: &'static str| async move {
+        created(
+            &vendor
+                .post(
+                    "/api/v1/agreements",
+                    &json!({"scope": scope, "current_version": 0, "title": format!("{scope} agreement"), "body": "The terms of the partner program, in full."}),
+                )
+                .await
+                .unwrap(),
+        )
+    };
+    Program {
+        application_id,
+        template_id,
+        a_agreement: agreement("reseller").await,
+        b_agreement: agreement("distributor").await,
+    }
+}
+
+async fn contact(vendor: &Api, org: &PartnerFixture, email: &str) -> String {
+    created(
+        &vendor
+            .post(
+                &format!("/api/v1/partners/{}/contacts", org.org.id),
+                &json!({"name": "Contact Person", "email": email, "role": "primary"}),
+            )
+            .await
+            .unwrap(),
+    )
+}
+
+async fn first_task(vendor: &Api, org: &PartnerFixture) -> String {
+    let r = vendor
+        .get(&format!("/api/v1/partners/{}/checklist", org.org.id))
+        .await
+        .unwrap();
+    r.body["tasks"][0]["id"].as_str().unwrap().to_owned()
 }
 
 /// What B looks like to the vendor and to B itself; must not change while A tries things.
@@ -131,7 +233,22 @@ async fn snapshot(w: &World) -> Value {
         .unwrap()
         .body;
     let tokens = w.b_admin.get("/api/v1/tokens").await.unwrap().body;
-    json!({"org": org, "users": users, "tokens": tokens})
+    let mut partner = json!({});
+    for part in [
+        "",
+        "/contacts",
+        "/checklist",
+        "/metrics",
+        "/tier-changes",
+        "/acceptances",
+    ] {
+        partner[part] = vendor
+            .get(&format!("/api/v1/partners/{}{part}", w.b.org.id))
+            .await
+            .unwrap()
+            .body;
+    }
+    json!({"org": org, "users": users, "tokens": tokens, "partner": partner})
 }
 
 fn collection(path: &str) -> Option<&str> {

@@ -35,6 +35,16 @@ pub fn instant_opt(t: Option<Timestamp>) -> Option<String> {
     t.map(Timestamp::to_rfc3339)
 }
 
+/// For `Option<Option<T>>` fields with `#[serde(default)]`: absent stays `None` (leave the
+/// field alone), `null` becomes `Some(None)` (clear it), a value `Some(Some(v))`.
+pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
 /// Declares `$name { items: Vec<$item>, next_cursor }` for one list route.
 macro_rules! list_type {
     ($name:ident, $item:ty) => {

@@ -36,7 +36,7 @@ pub struct OrgDto {
     pub slug: String,
     /// `reseller`, `distributor`, `msp`, `isv`, `si`, `referral`, `influence`, `marketplace`.
     pub partner_type: Option<String>,
-    /// `registered`, `silver`, `gold`, `platinum`.
+    /// Tier key (see `GET /tiers`); set by the tier engine or a tier override.
     pub tier: Option<String>,
     /// `na`, `latam`, `emea`, `apj`.
     pub region: Option<String>,
@@ -91,7 +91,7 @@ pub struct OrgQuery {
 /// A new partner organisation.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "Northwind Systems", "partner_type": "reseller", "tier": "silver", "region": "emea", "country": "DE", "website": "https://northwind.example"}))]
+#[schema(example = json!({"name": "Northwind Systems", "partner_type": "reseller", "region": "emea", "country": "DE", "website": "https://northwind.example"}))]
 pub struct NewOrg {
     /// Display name.
     pub name: String,
@@ -99,7 +99,7 @@ pub struct NewOrg {
     pub slug: Option<String>,
     /// Partner type (required).
     pub partner_type: Option<String>,
-    /// Tier.
+    /// First tier (a tier key); the tier engine assigns one when absent.
     pub tier: Option<String>,
     /// Region.
     pub region: Option<String>,
@@ -112,7 +112,7 @@ pub struct NewOrg {
 /// Changes to an organisation: absent fields stay as they are, an empty string clears.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"version": 1, "tier": "gold"}))]
+#[schema(example = json!({"version": 1, "country": "DE"}))]
 pub struct OrgPatch {
     /// The version you read.
     pub version: i64,
@@ -120,7 +120,8 @@ pub struct OrgPatch {
     pub name: Option<String>,
     /// Partner type.
     pub partner_type: Option<String>,
-    /// Tier.
+    /// Tier: only its current value is accepted; tiers change through the tier engine or
+    /// `POST /partners/{id}/tier-override`.
     pub tier: Option<String>,
     /// Region.
     pub region: Option<String>,

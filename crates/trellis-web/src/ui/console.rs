@@ -3,10 +3,14 @@
 //!
 //! [`VendorSession`]: super::session::VendorSession
 
+mod applications;
 mod audit;
 mod dashboard;
+mod ipp;
 mod jobs;
+mod partner;
 mod partners;
+mod program;
 mod users;
 mod webhooks;
 
@@ -16,7 +20,8 @@ use super::tokens;
 
 pub(crate) fn routes(book: RouteBook) -> RouteBook {
     let book = book.get("/console", dashboard::show);
-    let book = users::routes(partners::routes(book));
+    let book = users::routes(partner::routes(partners::routes(book)));
+    let book = ipp::routes(program::routes(applications::routes(book)));
     let book =
         tokens::routes::<VendorSession>(book, "/console/tokens", "/console/tokens/{id}/revoke");
     jobs::routes(audit::routes(webhooks::routes(book)))

@@ -160,7 +160,14 @@ const STALE: &str = "Someone else changed this since you opened the form, so not
 /// errors; a stale version, a conflict or an invalid state give 409 with a notice on the form;
 /// anything else is a [`PageError`].
 pub(crate) fn rerender<P: IntoResponse>(e: Error, page: impl FnOnce(Errors) -> P) -> PageResult {
-    let (status, errors) = match e {
+    let (status, errors) = failed(e)?;
+    Ok((status, page(errors)).into_response())
+}
+
+/// The status and form errors for a failed use case that a page shows on itself; anything
+/// else (not found, forbidden, an outage) is a [`PageError`].
+pub(crate) fn failed(e: Error) -> Result<(StatusCode, Errors), PageError> {
+    Ok(match e {
         Error::Validation(fe) => (StatusCode::UNPROCESSABLE_ENTITY, Errors::fields(fe)),
         Error::StaleVersion { .. } => (StatusCode::CONFLICT, Errors::notice(STALE)),
         Error::Conflict(msg) => (StatusCode::CONFLICT, Errors::notice(sentence(&msg))),
@@ -170,8 +177,7 @@ pub(crate) fn rerender<P: IntoResponse>(e: Error, page: impl FnOnce(Errors) -> P
             Errors::notice(sentence(&e.to_string())),
         ),
         other => return Err(other.into()),
-    };
-    Ok((status, page(errors)).into_response())
+    })
 }
 
 /// A path id; anything that is not a valid id is the 404 page.
@@ -206,6 +212,11 @@ impl Query {
 
     pub(crate) fn opt(&self, name: &str) -> Option<String> {
         self.0.opt(name)
+    }
+
+    /// Every value of a repeated parameter (checkbox filters).
+    pub(crate) fn all(&self, name: &str) -> Vec<String> {
+        self.0.all(name)
     }
 
     /// A link to this page with `params` (blank values left out).

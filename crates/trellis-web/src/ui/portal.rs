@@ -4,8 +4,11 @@
 //!
 //! [`PartnerSession`]: super::session::PartnerSession
 
+mod agreement;
 mod dashboard;
+mod onboarding;
 mod org;
+mod tier;
 mod users;
 
 use super::book::RouteBook;
@@ -15,7 +18,13 @@ use super::tokens;
 pub(crate) fn routes(book: RouteBook) -> RouteBook {
     let book = book
         .get("/portal", dashboard::show)
-        .get("/portal/org", org::show);
+        .get("/portal/org", org::show)
+        .post("/portal/org", org::update)
+        .get("/portal/onboarding", onboarding::show)
+        .post("/portal/onboarding-tasks/{id}", onboarding::set_task)
+        .get("/portal/agreement", agreement::show)
+        .post("/portal/agreements/{id}/accept", agreement::accept)
+        .get("/portal/tier", tier::show);
     let book = users::routes(book);
     tokens::routes::<PartnerSession>(book, "/portal/tokens", "/portal/tokens/{id}/revoke")
 }

@@ -1,6 +1,7 @@
 //! Pages before sign-in: the start page, signing in and out, and (in the submodules) the
 //! password-reset and invitation links sent by e-mail.
 
+mod apply;
 mod invitations;
 mod reset;
 
@@ -28,7 +29,7 @@ pub(crate) fn routes(book: RouteBook) -> RouteBook {
         .get("/login", login_form)
         .post("/login", login)
         .post("/logout", logout);
-    invitations::routes(reset::routes(book))
+    apply::routes(invitations::routes(reset::routes(book)))
 }
 
 /// `/`: the signed-in user's area, or the sign-in page.

@@ -2,6 +2,7 @@
 //! message), and small display helpers the templates call: `x.show()` for a label or "—",
 //! `x.badge()` for the badge colour class.
 
+use trellis_domain::partners::profile::{Industry, PartnerStatus, Segment};
 use trellis_domain::{OrgKind, PartnerType, Permission, Region, Role, Timestamp};
 
 use super::assets;
@@ -97,6 +98,16 @@ fn nav_for(side: Side, role: Role) -> Vec<(&'static str, &'static str)> {
         Side::Console => &[
             ("/console", "Dashboard", None),
             ("/console/partners", "Partners", Some(Permission::OrgsRead)),
+            (
+                "/console/applications",
+                "Applications",
+                Some(Permission::ApplicationsReview),
+            ),
+            (
+                "/console/program",
+                "Program",
+                Some(Permission::ProgramManage),
+            ),
             ("/console/users", "Users", Some(Permission::UsersRead)),
             (
                 "/console/tokens",
@@ -114,6 +125,13 @@ fn nav_for(side: Side, role: Role) -> Vec<(&'static str, &'static str)> {
         Side::Portal => &[
             ("/portal", "Overview", None),
             ("/portal/org", "Organisation", Some(Permission::OrgsRead)),
+            (
+                "/portal/onboarding",
+                "Onboarding",
+                Some(Permission::OrgsRead),
+            ),
+            ("/portal/agreement", "Agreement", Some(Permission::OrgsRead)),
+            ("/portal/tier", "Tier", Some(Permission::OrgsRead)),
             ("/portal/users", "Users", Some(Permission::UsersRead)),
             ("/portal/users", "Your profile", None),
             (
@@ -210,7 +228,22 @@ macro_rules! look_by_label {
         }
     )*};
 }
-look_by_label!(PartnerType, Region, OrgKind);
+look_by_label!(PartnerType, Region, OrgKind, Industry, Segment);
+
+impl Look for PartnerStatus {
+    fn show(&self) -> String {
+        self.label().into()
+    }
+
+    fn badge(&self) -> &'static str {
+        match self {
+            PartnerStatus::Onboarding => "badge-amber",
+            PartnerStatus::Active => "badge-green",
+            PartnerStatus::Suspended => "badge-red",
+            PartnerStatus::Terminated => "badge-gray",
+        }
+    }
+}
 
 /// An `<option>` of a select.
 #[derive(Clone, Debug)]
@@ -257,7 +290,10 @@ mod tests {
         let console = nav_for(Side::Console, Role::SalesRep);
         assert!(console.iter().any(|(h, _)| *h == "/console/partners"));
         assert!(!console.iter().any(|(h, _)| *h == "/console/webhooks"));
-        assert_eq!(nav_for(Side::Console, Role::VendorAdmin).len(), 7);
+        assert_eq!(nav_for(Side::Console, Role::VendorAdmin).len(), 9);
+        let manager = nav_for(Side::Console, Role::ChannelManager);
+        assert!(manager.iter().any(|(h, _)| *h == "/console/applications"));
+        assert!(!manager.iter().any(|(h, _)| *h == "/console/program"));
         let user = nav_for(Side::Portal, Role::PartnerUser);
         assert!(user.contains(&("/portal/users", "Your profile")));
         let admin = nav_for(Side::Portal, Role::PartnerAdmin);

@@ -11,7 +11,15 @@ use crate::config::Config;
 use crate::demo;
 
 /// Seeds (if the database has no vendor yet) and serves.
-pub(crate) async fn run(args: &DemoArgs, config: Config) -> anyhow::Result<()> {
+pub(crate) async fn run(args: &DemoArgs, mut config: Config) -> anyhow::Result<()> {
+    // The demo's history queues many e-mails (invitations, reminders, tier notices). Without a
+    // mail server configured they are logged rather than retried against a port that is not
+    // listening.
+    let smtp = &mut config.jobs.smtp;
+    let default = trellis_jobs::SmtpConfig::default();
+    if smtp.host == default.host && smtp.port == default.port {
+        smtp.enabled = false;
+    }
     let db = serve::open(&config, true).await?;
     let (listener, config) = serve::bind(config).await?;
     let services = serve::services(db, &config);

@@ -1,19 +1,22 @@
-//! Partners: the list (name search, kind filter, cursor paging), a partner's profile with its
-//! users, and the create and edit forms (the edit form carries the version it was read at).
+//! Partners: the directory (full-text search, facet filters with counts, cursor paging) and the
+//! create and edit forms (the edit form carries the version it was read at). A partner's page
+//! and its actions are in [`super::partner`].
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::response::IntoResponse;
-use trellis_domain::{OrgId, OrgKind, PartnerType, Permission, Region};
+use trellis_domain::{OrgId, OrgKind, PartnerType, Permission, Region, Role, UserId};
+use trellis_service::partners::Partner;
+use trellis_service::partners::directory::{DirectoryQuery, FacetCounts};
 use trellis_service::platform::PageRequest;
 use trellis_service::platform::orgs::{Org, OrgInput};
-use trellis_service::platform::users::User;
 
 use super::super::book::RouteBook;
 use super::super::csrf::CsrfForm;
 use super::super::error::PageResult;
 use super::super::flash::Flash;
 use super::super::form::{Errors, FormData, PageId, Query, rerender};
+use super::super::profile_form::{ProfileForm, patch_of};
 use super::super::session::VendorSession;
 use super::super::view::{Choice, Chrome, Look as _, enum_choices};
 
@@ -21,7 +24,6 @@ pub(super) fn routes(book: RouteBook) -> RouteBook {
     book.get("/console/partners", index)
         .post("/console/partners", create)
         .get("/console/partners/new", new)
-        .get("/console/partners/{id}", show)
         .get("/console/partners/{id}/edit", edit)
         .post("/console/partners/{id}/edit", update)
 }
@@ -30,9 +32,12 @@ pub(super) fn routes(book: RouteBook) -> RouteBook {
 #[template(path = "console/partners.html")]
 struct ListPage {
     chrome: Chrome,
-    orgs: Vec<Org>,
+    partners: Vec<Partner>,
+    tier_names: Vec<(String, String)>,
+    total: i64,
+    facets: Vec<FacetCounts>,
     q: String,
-    kinds: Vec<Choice>,
+    sort: String,
     filtered: bool,
     paged: bool,
     first: String,
@@ -40,84 +45,71 @@ struct ListPage {
     can_manage: bool,
 }
 
+impl ListPage {
+    fn tier_name(&self, key: &str) -> String {
+        self.tier_names
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or_else(|| key.to_owned(), |(_, n)| n.clone())
+    }
+}
+
+/// The query-string names of the facet filters, as the facets name themselves.
+const FACET_PARAMS: [&str; 7] = [
+    "partner_type",
+    "tier",
+    "status",
+    "region",
+    "industry",
+    "segment",
+    "technology",
+];
+
 async fn index(s: VendorSession, q: Query) -> PageResult {
-    let (name, kind_raw, cursor) = (
-        q.text("q"),
-        q.opt("kind").unwrap_or_else(|| "partner".into()),
-        q.opt("cursor"),
-    );
-    let kind = kind_raw.parse::<OrgKind>().ok();
-    let kind_param = if kind.is_some() {
-        kind_raw.as_str()
-    } else {
-        "all"
+    let (text, sort, cursor) = (q.text("q"), q.text("sort"), q.opt("cursor"));
+    let query = DirectoryQuery {
+        q: Some(text.clone()),
+        partner_types: q.all("partner_type"),
+        tiers: q.all("tier"),
+        statuses: q.all("status"),
+        industries: q.all("industry"),
+        technologies: q.all("technology"),
+        segments: q.all("segment"),
+        regions: q.all("region"),
+        owner_id: None,
+        sort: Some(sort.clone()),
     };
     let page = PageRequest {
         cursor: cursor.clone(),
         limit: None,
     };
-    let list = s
-        .services
-        .list_orgs(&s.actor, kind, Some(name.as_str()), &page)
-        .await?;
+    let result = s.services.search_directory(&s.actor, &query, &page).await?;
+    // Links keep every filter; only the cursor changes.
+    let mut params: Vec<(&str, String)> = vec![("q", text.clone()), ("sort", sort.clone())];
+    for name in FACET_PARAMS {
+        params.extend(q.all(name).into_iter().map(|v| (name, v)));
+    }
     let link = |c: &str| {
-        Query::link(
-            "/console/partners",
-            &[("q", &name), ("kind", kind_param), ("cursor", c)],
-        )
+        let mut all: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        all.push(("cursor", c));
+        Query::link("/console/partners", &all)
     };
+    let filtered = params
+        .iter()
+        .any(|(k, v)| *k != "sort" && !v.trim().is_empty());
     let page = ListPage {
         chrome: s.chrome("Partners"),
-        orgs: list.items,
-        kinds: Choice::list(
-            [
-                ("partner", "Partners"),
-                ("vendor", "Vendor"),
-                ("all", "All organisations"),
-            ],
-            kind_param,
-        ),
-        filtered: !name.trim().is_empty() || kind_param != "partner",
+        tier_names: s.services.tier_names().await?,
+        total: result.total,
+        facets: result.facets,
+        partners: result.items,
+        filtered,
         paged: cursor.is_some(),
         first: link(""),
-        next: list.next.map(|c| link(&c.encode())),
-        q: name,
+        next: result.next.map(|c| link(&c.encode())),
+        q: text,
+        sort,
         can_manage: s.can(Permission::OrgsManage),
-    };
-    Ok(page.into_response())
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "console/partner.html")]
-struct ShowPage {
-    chrome: Chrome,
-    org: Org,
-    users: Vec<User>,
-    more_users: bool,
-    can_manage: bool,
-    can_invite: bool,
-}
-
-async fn show(s: VendorSession, PageId(id): PageId<OrgId>) -> PageResult {
-    let org = s.services.get_org(&s.actor, id).await?;
-    let users = s
-        .services
-        .list_users(
-            &s.actor,
-            Some(id),
-            &PageRequest {
-                cursor: None,
-                limit: Some(20),
-            },
-        )
-        .await?;
-    let page = ShowPage {
-        chrome: s.chrome(org.name.clone()),
-        more_users: users.next.is_some(),
-        users: users.items,
-        can_manage: s.can(Permission::OrgsManage),
-        can_invite: s.can(Permission::UsersManage),
-        org,
     };
     Ok(page.into_response())
 }
@@ -186,18 +178,6 @@ fn input_of(form: &FormData) -> OrgInput {
     }
 }
 
-fn input_from(org: &Org) -> OrgInput {
-    OrgInput {
-        name: org.name.clone(),
-        slug: Some(org.slug.clone()),
-        partner_type: org.partner_type.map(|v| v.as_str().into()),
-        tier: None,
-        region: org.region.map(|v| v.as_str().into()),
-        country: org.country.clone(),
-        website: org.website.clone(),
-    }
-}
-
 async fn new(s: VendorSession) -> PageResult {
     s.actor.require(Permission::OrgsManage)?;
     Ok(FormPage::new(&s, None, &OrgInput::default(), 0, Errors::none()).into_response())
@@ -218,11 +198,52 @@ async fn create(s: VendorSession, CsrfForm(form): CsrfForm) -> PageResult {
     }
 }
 
+#[derive(Template, WebTemplate)]
+#[template(path = "console/partner_edit.html")]
+struct EditPage {
+    chrome: Chrome,
+    id: OrgId,
+    current_name: String,
+    pf: ProfileForm,
+    version: i64,
+    errors: Errors,
+}
+
+/// Vendor admins and channel managers who can own partners, `(id, name)`.
+async fn owners(s: &VendorSession) -> PageResult<Vec<(UserId, String)>> {
+    let vendor = s.services.vendor_org().await?.map(|o| o.id);
+    let users = s
+        .services
+        .list_users(
+            &s.actor,
+            vendor,
+            &PageRequest {
+                cursor: None,
+                limit: Some(200),
+            },
+        )
+        .await?;
+    Ok(users
+        .items
+        .into_iter()
+        .filter(|u| matches!(u.role, Role::VendorAdmin | Role::ChannelManager))
+        .filter(|u| u.status != "disabled")
+        .map(|u| (u.id, u.name))
+        .collect())
+}
+
 async fn edit(s: VendorSession, PageId(id): PageId<OrgId>) -> PageResult {
-    s.actor.require(Permission::OrgsManage)?;
-    let org = s.services.get_org(&s.actor, id).await?;
-    let (input, version) = (input_from(&org), org.version);
-    Ok(FormPage::new(&s, Some(org), &input, version, Errors::none()).into_response())
+    s.actor.require(Permission::ProfileManage)?;
+    let p = s.services.get_partner(&s.actor, id).await?;
+    let page = EditPage {
+        chrome: s.chrome(format!("Edit {}", p.name)),
+        id,
+        current_name: p.name.clone(),
+        pf: ProfileForm::of(&p, &owners(&s).await?),
+        version: p.version,
+        errors: Errors::none(),
+    };
+    Ok(page.into_response())
 }
 
 async fn update(
@@ -230,22 +251,36 @@ async fn update(
     PageId(id): PageId<OrgId>,
     CsrfForm(form): CsrfForm,
 ) -> PageResult {
-    let current = s.services.get_org(&s.actor, id).await?;
-    let input = OrgInput {
-        slug: Some(current.slug.clone()),
-        ..input_of(&form)
+    let current = s.services.get_partner(&s.actor, id).await?;
+    let outcome = match patch_of(&form, true) {
+        Ok(patch) => {
+            s.services
+                .update_partner(&s.actor, id, form.version(), &patch)
+                .await
+        }
+        Err(fields) => {
+            let mut e = trellis_domain::FieldErrors::new();
+            for f in fields {
+                e.add(f, "must be a whole number");
+            }
+            Err(e.into())
+        }
     };
-    match s
-        .services
-        .update_org(&s.actor, id, form.version(), &input)
-        .await
-    {
-        Ok(org) => Ok(s.redirect(
+    match outcome {
+        Ok(p) => Ok(s.redirect(
             &format!("/console/partners/{id}"),
-            &Flash::success(format!("Saved {}.", org.name)),
+            &Flash::success(format!("Saved {}.", p.name)),
         )),
-        Err(e) => rerender(e, |errors| {
-            FormPage::new(&s, Some(current), &input, form.version(), errors)
-        }),
+        Err(e) => {
+            let owners = owners(&s).await?;
+            rerender(e, |errors| EditPage {
+                chrome: s.chrome(format!("Edit {}", current.name)),
+                id,
+                current_name: current.name.clone(),
+                pf: ProfileForm::posted(&form, &owners),
+                version: form.version(),
+                errors,
+            })
+        }
     }
 }

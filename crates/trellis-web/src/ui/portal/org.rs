@@ -1,11 +1,17 @@
-//! The partner's own organisation profile, read-only (the vendor maintains it).
+//! The partner's own profile. A partner admin edits the description, size, website,
+//! specialisations and locator listing; the name, type and owner stay with the vendor.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::response::IntoResponse;
-use trellis_service::platform::orgs::Org;
+use trellis_domain::Permission;
+use trellis_service::partners::Partner;
 
+use super::super::csrf::CsrfForm;
 use super::super::error::PageResult;
+use super::super::flash::Flash;
+use super::super::form::{Errors, rerender};
+use super::super::profile_form::{ProfileForm, patch_of};
 use super::super::session::PartnerSession;
 use super::super::view::{Chrome, Look as _};
 
@@ -13,14 +19,66 @@ use super::super::view::{Chrome, Look as _};
 #[template(path = "portal/org.html")]
 struct OrgPage {
     chrome: Chrome,
-    org: Org,
+    p: Partner,
+    tier_name: Option<String>,
+    pf: ProfileForm,
+    can_edit: bool,
+    errors: Errors,
+}
+
+async fn tier_name(s: &PartnerSession, p: &Partner) -> PageResult<Option<String>> {
+    let names = s.services.tier_names().await?;
+    Ok(p.tier.as_ref().map(|t| {
+        names
+            .iter()
+            .find(|(k, _)| k == t)
+            .map_or_else(|| t.clone(), |(_, n)| n.clone())
+    }))
 }
 
 pub(super) async fn show(s: PartnerSession) -> PageResult {
-    let org = s.services.get_org(&s.actor, s.scope.org_id()).await?;
+    let p = s.services.get_partner(&s.actor, s.scope.org_id()).await?;
     Ok(OrgPage {
         chrome: s.chrome("Organisation"),
-        org,
+        tier_name: tier_name(&s, &p).await?,
+        pf: ProfileForm::of(&p, &[]),
+        can_edit: s.can(Permission::ProfileManage),
+        errors: Errors::none(),
+        p,
     }
     .into_response())
+}
+
+pub(super) async fn update(s: PartnerSession, CsrfForm(form): CsrfForm) -> PageResult {
+    let id = s.scope.org_id();
+    let outcome = match patch_of(&form, false) {
+        Ok(patch) => {
+            s.services
+                .update_partner(&s.actor, id, form.version(), &patch)
+                .await
+        }
+        Err(fields) => {
+            let mut e = trellis_domain::FieldErrors::new();
+            for f in fields {
+                e.add(f, "must be a whole number");
+            }
+            Err(e.into())
+        }
+    };
+    match outcome {
+        Ok(_) => Ok(s.redirect("/portal/org", &Flash::success("Saved your profile."))),
+        Err(e) => {
+            let p = s.services.get_partner(&s.actor, id).await?;
+            let tier = tier_name(&s, &p).await?;
+            let pf = ProfileForm::posted(&form, &[]);
+            rerender(e, |errors| OrgPage {
+                chrome: s.chrome("Organisation"),
+                tier_name: tier,
+                pf,
+                can_edit: true,
+                errors,
+                p,
+            })
+        }
+    }
 }
