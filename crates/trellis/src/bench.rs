@@ -3,6 +3,8 @@
 //! authenticated requests per scenario, and one JSON line reports throughput, latency
 //! percentiles, errors and memory.
 
+pub(crate) mod directory;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -131,6 +131,8 @@ pub(crate) enum ConfigCommand {
 pub(crate) enum BenchCommand {
     /// Load-test the JSON API of an in-process server on a fresh, demo-seeded database.
     Api(bench::ApiArgs),
+    /// Faceted partner-directory search over a fresh database with many generated partners.
+    Directory(bench::DirectoryArgs),
 }
 
 impl Command {
@@ -182,5 +184,8 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         Command::Bench {
             command: BenchCommand::Api(a),
         } => bench::run_api(&a, config).await,
+        Command::Bench {
+            command: BenchCommand::Directory(a),
+        } => bench::run_directory(&a, config).await,
     }
 }

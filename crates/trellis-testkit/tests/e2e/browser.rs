@@ -203,3 +203,162 @@ async fn a_vendor_admin_adds_a_partner_and_a_partner_admin_creates_a_token_in_a_
     );
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_partner_applies_is_approved_onboards_in_the_portal_and_the_vendor_sees_it_active() {
+    let app = TestApp::spawn().await.unwrap();
+    let vendor = app.api_as("admin@vendor.example").await.unwrap();
+    // The program: an agreement, and a checklist the partner can finish on its own.
+    let r = vendor
+        .post(
+            "/api/v1/agreements",
+            &json!({"scope": "all", "current_version": 0, "title": "Partner Program Agreement", "body": "1. Scope. These are the terms of the partner program."}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 201, "{:?}", r.body);
+    let r = vendor
+        .post(
+            "/api/v1/onboarding-templates",
+            &json!({"scope": "all", "name": "Onboarding", "tasks": [
+                {"title": "Complete your company profile", "kind": "profile", "owner_side": "partner", "due_days": 7, "required": true},
+                {"title": "Accept the agreement", "kind": "agreement", "owner_side": "partner", "due_days": 7, "required": true},
+                {"title": "Read the partner handbook", "kind": "custom", "owner_side": "partner", "due_days": 14, "required": true}]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status.as_u16(), 201, "{:?}", r.body);
+    let (_driver, c) = browser().await;
+
+    apply(&c, &app).await;
+    let partner_path = approve(&c, &app).await;
+
+    // 3. The invitation e-mail, read from the SMTP listener.
+    app.run_jobs().await.unwrap();
+    let mails = app.mail.messages();
+    let invitation = mails
+        .iter()
+        .find(|m| {
+            m.to == vec!["ingrid@fjordcloud.example".to_owned()]
+                && m.body().contains("/invitations/")
+        })
+        .unwrap_or_else(|| panic!("no invitation among {mails:#?}"));
+    let body = invitation.body();
+    let at = body.find("/invitations/").unwrap();
+    let link = body[at..].split_whitespace().next().unwrap().to_owned();
+
+    onboard(&c, &app, &link).await;
+
+    // 5. The vendor sees the partner active, three days after approval.
+    sign_in(&c, &app, "admin@vendor.example").await;
+    c.goto(&app.url(&partner_path)).await.unwrap();
+    let page = body_text(&c).await;
+    assert!(page.contains("Active"), "{page}");
+    assert!(page.contains("3 days to activation"), "{page}");
+    c.goto(&app.url("/console/program")).await.unwrap();
+    let median = wait_for(&c, "#time-to-activation")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(median, "3.0 days");
+    c.close().await.unwrap();
+}
+
+/// Step 1: the public application form, no sign-in.
+async fn apply(c: &Client, app: &TestApp) {
+    // 1. The public application form, no sign-in.
+    c.goto(&app.url("/apply")).await.unwrap();
+    type_into(c, "#company_name", "Fjord Cloud AS").await;
+    find(c, "#partner_type")
+        .await
+        .select_by_value("msp")
+        .await
+        .unwrap();
+    type_into(c, "#country", "NO").await;
+    type_into(
+        c,
+        "#description",
+        "Managed cloud operations for Nordic manufacturers.",
+    )
+    .await;
+    click(c, "input[name=industries][value=manufacturing]").await;
+    type_into(c, "#contact_name", "Ingrid Solberg").await;
+    type_into(c, "#contact_email", "ingrid@fjordcloud.example").await;
+    // A person takes longer than a few seconds; the form refuses instant (scripted) posts.
+    app.clock.advance(Duration::from_secs(30));
+    click(c, "#apply-form button[type=submit]").await;
+    wait_for(c, "#apply-thanks").await;
+}
+
+/// Step 2: the console's review queue; returns the new partner's page.
+async fn approve(c: &Client, app: &TestApp) -> String {
+    // 2. The console: the channel team approves it from the queue.
+    sign_in(c, app, "admin@vendor.example").await;
+    c.goto(&app.url("/console/applications")).await.unwrap();
+    click(c, "#applications-table a").await;
+    wait_for(c, "#approve-form").await;
+    click(c, "#approve-form button[type=submit]").await;
+    wait_for(c, ".flash").await;
+    assert!(body_text(c).await.contains("Onboarding"));
+    let partner_path = path(c).await;
+    assert!(
+        partner_path.starts_with("/console/partners/"),
+        "{partner_path}"
+    );
+    click(c, "form[action='/logout'] button").await;
+    wait_for(c, "#email").await;
+    partner_path
+}
+
+/// Step 4: the partner sets a password, accepts the agreement and finishes its checklist.
+async fn onboard(c: &Client, app: &TestApp, link: &str) {
+    // 4. The partner sets a password, accepts the agreement and works through its checklist.
+    app.clock.advance(Duration::from_hours(24 * 3));
+    c.goto(&app.url(link)).await.unwrap();
+    type_into(c, "#password", "fjord cloud partner 2026").await;
+    type_into(c, "#password_confirm", "fjord cloud partner 2026").await;
+    click(c, "#invitation-form button[type=submit]").await;
+    wait_for(c, "form[action='/logout']").await;
+    assert!(path(c).await.starts_with("/portal"));
+
+    c.goto(&app.url("/portal/onboarding")).await.unwrap();
+    let checklist = wait_for(c, "#checklist").await.text().await.unwrap();
+    assert!(
+        checklist.contains("Read the partner handbook"),
+        "{checklist}"
+    );
+    // Ticking a manual task before the agreement sends the partner to accept it first.
+    wait_for(c, "#checklist form button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(c, "#accept-form").await;
+    click(c, "#accept-form button[type=submit]").await;
+    wait_for(c, "#agreement-accepted").await;
+
+    c.goto(&app.url("/portal/org")).await.unwrap();
+    let description = find(c, "#description").await;
+    description.clear().await.unwrap();
+    description
+        .send_keys(
+            "Managed cloud operations and migrations for Nordic manufacturers and utilities.",
+        )
+        .await
+        .unwrap();
+    click(c, "#profile-form button[type=submit]").await;
+    wait_for(c, ".flash").await;
+
+    c.goto(&app.url("/portal/onboarding")).await.unwrap();
+    wait_for(c, "#checklist form button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(c, "#onboarding-complete").await;
+    let done = body_text(c).await;
+    assert!(done.contains("active partner"), "{done}");
+    click(c, "form[action='/logout'] button").await;
+    wait_for(c, "#email").await;
+}

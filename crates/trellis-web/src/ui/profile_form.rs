@@ -181,8 +181,11 @@ fn number<T: std::str::FromStr>(
 }
 
 /// The patch a posted form asks for. `vendor` forms also carry the organisation fields and the
-/// owner. Unparseable numbers come back as field names.
-pub(crate) fn patch_of(form: &FormData, vendor: bool) -> Result<PartnerPatch, Vec<&'static str>> {
+/// owner. Numbers that do not parse are field errors.
+pub(crate) fn patch_of(
+    form: &FormData,
+    vendor: bool,
+) -> Result<PartnerPatch, trellis_service::Error> {
     let mut bad = Vec::new();
     let mut num = |field| match number(form, field) {
         Ok(v) => v,
@@ -201,7 +204,11 @@ pub(crate) fn patch_of(form: &FormData, vendor: bool) -> Result<PartnerPatch, Ve
         }
     };
     if !bad.is_empty() {
-        return Err(bad);
+        let mut e = trellis_domain::FieldErrors::new();
+        for f in bad {
+            e.add(f, "must be a whole number");
+        }
+        return Err(e.into());
     }
     let opt = |name: &str| Some(form.opt(name));
     let technologies = form

@@ -24,3 +24,21 @@ pub(crate) struct ApiArgs {
 pub(crate) async fn run_api(args: &ApiArgs, config: Config) -> anyhow::Result<()> {
     crate::bench::api(args, config).await
 }
+
+/// `trellis bench directory`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct DirectoryArgs {
+    /// Generated partners, beside the demo's.
+    #[arg(long, value_name = "N", default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub partners: u64,
+    /// How many times each of the eight kinds of search is sent.
+    #[arg(long, value_name = "R", default_value_t = 250,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub rounds: u64,
+}
+
+/// Runs the directory benchmark.
+pub(crate) async fn run_directory(args: &DirectoryArgs, config: Config) -> anyhow::Result<()> {
+    crate::bench::directory::run(args, config).await
+}

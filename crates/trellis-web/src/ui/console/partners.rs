@@ -258,13 +258,7 @@ async fn update(
                 .update_partner(&s.actor, id, form.version(), &patch)
                 .await
         }
-        Err(fields) => {
-            let mut e = trellis_domain::FieldErrors::new();
-            for f in fields {
-                e.add(f, "must be a whole number");
-            }
-            Err(e.into())
-        }
+        Err(e) => Err(e),
     };
     match outcome {
         Ok(p) => Ok(s.redirect(

@@ -57,13 +57,7 @@ pub(super) async fn update(s: PartnerSession, CsrfForm(form): CsrfForm) -> PageR
                 .update_partner(&s.actor, id, form.version(), &patch)
                 .await
         }
-        Err(fields) => {
-            let mut e = trellis_domain::FieldErrors::new();
-            for f in fields {
-                e.add(f, "must be a whole number");
-            }
-            Err(e.into())
-        }
+        Err(e) => Err(e),
     };
     match outcome {
         Ok(_) => Ok(s.redirect("/portal/org", &Flash::success("Saved your profile."))),
