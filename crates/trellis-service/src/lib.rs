@@ -28,6 +28,7 @@ pub struct Services {
     clock: Arc<dyn Clock>,
     config: Arc<ServiceConfig>,
     auth_cache: Arc<auth_cache::AuthCache>,
+    directory: Arc<partners::directory_index::DirectoryIndex>,
 }
 
 impl Services {
@@ -37,6 +38,7 @@ impl Services {
             db,
             clock,
             auth_cache: Arc::new(auth_cache::AuthCache::new(config.auth_cache_ttl)),
+            directory: Arc::default(),
             config: Arc::new(config),
         }
     }

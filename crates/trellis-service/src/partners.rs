@@ -5,6 +5,7 @@ pub mod agreements;
 pub mod applications;
 pub mod contacts;
 pub mod directory;
+pub(crate) mod directory_index;
 pub mod figures;
 pub mod ipp;
 pub mod metrics;

@@ -244,20 +244,20 @@ impl Services {
         page: &PageRequest,
     ) -> Result<DirectoryResult> {
         let (cursor, limit) = page.parse()?;
+        let hits = self
+            .directory
+            .search(self.db(), self.now(), &filter, sort, cursor.as_ref(), limit)
+            .await?;
         let mut c = self.db().read().await?;
-        let rows = store::search(&mut c.exec(), &filter, sort, cursor.as_ref(), limit).await?;
-        let ids: Vec<_> = rows.items.iter().map(|r| r.org.id).collect();
-        let specs = profile_store::specialisations_of(&mut c.exec(), &ids).await?;
-        let total = store::count(&mut c.exec(), &filter).await?;
+        let rows = store::find_many(&mut c.exec(), &hits.page).await?;
+        let specs = profile_store::specialisations_of(&mut c.exec(), &hits.page).await?;
+        let tier_names: Vec<(String, String)> = trellis_store::partners::tiers::list(&mut c.exec())
+            .await?
+            .into_iter()
+            .map(|r| (r.key, r.name))
+            .collect();
         let mut facets = Vec::new();
-        let tier_names = {
-            let rows = trellis_store::partners::tiers::list(&mut c.exec()).await?;
-            rows.into_iter()
-                .map(|r| (r.key, r.name))
-                .collect::<Vec<_>>()
-        };
-        for facet in Facet::ALL {
-            let counts = store::facet_counts(&mut c.exec(), &filter, facet).await?;
+        for (facet, counts) in hits.counts {
             let tech_labels = if facet == Facet::Technology {
                 let keys: Vec<String> = counts.iter().map(|(k, _)| k.clone()).collect();
                 store::technology_labels(&mut c.exec(), &keys).await?
@@ -282,16 +282,17 @@ impl Services {
                 values,
             });
         }
-        let next = rows.next;
-        let items = rows
-            .items
-            .into_iter()
-            .map(|r| to_partner(r, &specs))
-            .collect::<Result<Vec<_>>>()?;
+        // The page in the index's order (the rows come back in any order).
+        let mut items = Vec::with_capacity(hits.page.len());
+        for id in &hits.page {
+            if let Some(row) = rows.iter().find(|r| r.org.id == *id) {
+                items.push(to_partner(row.clone(), &specs)?);
+            }
+        }
         Ok(DirectoryResult {
             items,
-            next,
-            total,
+            next: hits.next,
+            total: hits.total,
             facets,
         })
     }

@@ -288,6 +288,27 @@ impl Services {
                     .await?;
                 n += 1;
             }
+            // Recorded, like every change: the audit trail shows the rescoring, and the
+            // directory index (stamped by the audit log) picks up the new scores.
+            self.record(
+                &mut tx,
+                &Actor::System,
+                now,
+                Change {
+                    action: "program.partners_rescored",
+                    object_type: "ipp",
+                    object_id: version.to_string(),
+                    org_id: None,
+                    summary: format!(
+                        "rescored {} partners with version {version} of the Ideal Partner Profile",
+                        batch.len()
+                    ),
+                    before: None,
+                    after: None,
+                    publish: false,
+                },
+            )
+            .await?;
             tx.commit().await?;
         }
         let pending = {

@@ -1,9 +1,9 @@
 //! The partner directory: faceted full-text search over partner organisations.
 //!
 //! Within one facet the chosen values are alternatives (`tier in (gold, platinum)`); across
-//! facets they all apply. Facet counts are disjunctive, as shoppers expect of a filter sidebar:
-//! a facet's counts apply every filter except its own, so ticking "Gold" still shows how many
-//! Platinum partners there are.
+//! facets they all apply. The console's and locator's searches run on the service's
+//! in-memory index (fed by [`index_rows`] and [`index_specialisations`]); [`search`] is the
+//! plain SQL page, for callers that want partners without counts.
 
 use std::fmt::Write as _;
 
@@ -201,36 +201,6 @@ pub async fn search(
     }))
 }
 
-/// How many partners match.
-pub async fn count(ex: &mut Exec<'_>, filter: &DirectoryFilter) -> Result<i64> {
-    let mut args = Args::new();
-    let cond = conditions(filter, None, &mut args);
-    let sql = format!("select count(*) {FROM} where {cond}");
-    let (n,): (i64,) = fetch_args!(ex, (i64,), &sql, args, fetch_one)?;
-    Ok(n)
-}
-
-/// `(value, count)` for every value of `facet` among partners matching every other filter.
-pub async fn facet_counts(
-    ex: &mut Exec<'_>,
-    filter: &DirectoryFilter,
-    facet: Facet,
-) -> Result<Vec<(String, i64)>> {
-    let mut args = Args::new();
-    let cond = conditions(filter, Some(facet), &mut args);
-    let sql = if let Some(name) = facet.specialisation() {
-        format!(
-            "select s.value, count(*) from partner_specialisations s \
-             join orgs o on o.id = s.org_id join partner_profiles p on p.org_id = o.id \
-             where s.facet = '{name}' and {cond} group by s.value"
-        )
-    } else {
-        let col = facet.column();
-        format!("select {col}, count(*) {FROM} where {cond} and {col} is not null group by {col}")
-    };
-    Ok(fetch_args!(ex, (String, i64), &sql, args, fetch_all)?)
-}
-
 /// Display labels of the technology values present, `(key, label)`: technologies are free-form,
 /// so their facet needs the labels partners wrote.
 pub async fn technology_labels(
@@ -263,4 +233,57 @@ pub async fn find(ex: &mut Exec<'_>, org_id: Uuid) -> Result<Option<PartnerRow>>
         [org_id],
         fetch_optional
     )?)
+}
+
+/// What the in-memory directory index holds of one partner.
+#[derive(Clone, Debug, FromRow)]
+pub struct IndexRow {
+    pub id: Uuid,
+    pub name_key: String,
+    pub partner_type: Option<String>,
+    pub tier: Option<String>,
+    pub status: String,
+    pub owner_id: Option<Uuid>,
+    pub listed: bool,
+    pub fit_score: Option<i64>,
+    pub search_text: String,
+}
+
+/// Every partner, by name: the directory index's source.
+pub async fn index_rows(ex: &mut Exec<'_>) -> Result<Vec<IndexRow>> {
+    Ok(crate::fetch!(
+        ex,
+        IndexRow,
+        "select o.id, o.name_key, o.partner_type, o.tier, p.status, p.owner_id, p.listed, \
+         p.fit_score, p.search_text from orgs o join partner_profiles p on p.org_id = o.id \
+         where o.kind = 'partner' order by o.name_key, o.id",
+        [],
+        fetch_all
+    )?)
+}
+
+/// Every specialisation `(org, facet, value)`, by organisation.
+pub async fn index_specialisations(ex: &mut Exec<'_>) -> Result<Vec<(Uuid, String, String)>> {
+    Ok(crate::fetch!(
+        ex,
+        (Uuid, String, String),
+        "select org_id, facet, value from partner_specialisations order by org_id",
+        [],
+        fetch_all
+    )?)
+}
+
+/// Several partners by id (a directory page), in no particular order.
+pub async fn find_many(ex: &mut Exec<'_>, ids: &[Uuid]) -> Result<Vec<PartnerRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = Args::new();
+    let list = args.list(ids.iter().copied());
+    let sql = format!(
+        "select {}, {} {FROM} where o.id in ({list})",
+        orgs::COLUMNS_O,
+        profiles::COLUMNS
+    );
+    Ok(fetch_args!(ex, PartnerRow, &sql, args, fetch_all)?)
 }

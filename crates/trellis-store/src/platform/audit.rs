@@ -100,3 +100,15 @@ pub async fn list(
         id: r.id,
     }))
 }
+
+/// The newest entry's sequence number (0 when empty): a cheap stamp that moves with every
+/// recorded change, for caches of data that only changes through recorded use cases.
+pub async fn last_seq(ex: &mut Exec<'_>) -> Result<i64> {
+    Ok(crate::scalar!(
+        ex,
+        i64,
+        "select coalesce(max(seq), 0) from audit_log",
+        [],
+        fetch_one
+    )?)
+}
