@@ -183,9 +183,9 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         Command::Demo(a) => demo::run(&a, config).await,
         Command::Bench {
             command: BenchCommand::Api(a),
-        } => bench::run_api(&a, config).await,
+        } => Box::pin(bench::run_api(&a, config)).await,
         Command::Bench {
             command: BenchCommand::Directory(a),
-        } => bench::run_directory(&a, config).await,
+        } => Box::pin(bench::run_directory(&a, config)).await,
     }
 }

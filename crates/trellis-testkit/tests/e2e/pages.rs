@@ -45,3 +45,54 @@ async fn the_partner_list_pages_forward_and_offers_the_way_back() {
         "the last page has no next link"
     );
 }
+
+/// Every page of the catalog that takes no id renders for the people it is for, and the
+/// pages of one partner and one application render with real data behind them.
+#[tokio::test]
+async fn every_console_and_portal_page_renders_for_its_users() {
+    let app = TestApp::spawn().await.unwrap();
+    let partner = app.partner("Render Partners").await.unwrap();
+    let api = app.api_as("admin@vendor.example").await.unwrap();
+    let r = app
+        .public_post(
+            "/api/v1/applications",
+            &json!({"company_name": "Render Applicant", "partner_type": "si", "description": "Integration projects for retailers.", "contact_name": "Rae", "contact_email": "rae@render.example"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let application = r.body["id"].as_str().unwrap().to_owned();
+    api.post(
+        "/api/v1/agreements",
+        &json!({"scope": "all", "current_version": 0, "title": "Program Agreement", "body": "The terms of the partner program."}),
+    )
+    .await
+    .unwrap();
+
+    let vendor = app.browser_as("admin@vendor.example").await.unwrap();
+    let mut pages: Vec<String> = trellis_web::ui::console_pages()
+        .into_iter()
+        .filter(|p| p.method == axum::http::Method::GET && !p.path.contains('{'))
+        .map(|p| p.path.to_owned())
+        .collect();
+    pages.push(format!("/console/partners/{}", partner.org.id));
+    pages.push(format!("/console/partners/{}/edit", partner.org.id));
+    pages.push(format!("/console/applications/{application}"));
+    for path in &pages {
+        let page = vendor.get(path).await.unwrap();
+        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.html);
+    }
+    let portal = app.browser_as(&partner.admin_email).await.unwrap();
+    for p in trellis_web::ui::portal_pages()
+        .into_iter()
+        .filter(|p| p.method == axum::http::Method::GET && !p.path.contains('{'))
+    {
+        let page = portal.get(p.path).await.unwrap();
+        assert_eq!(page.status, StatusCode::OK, "{}: {}", p.path, page.html);
+    }
+    let apply = app.http.get(app.url("/apply")).send().await.unwrap();
+    assert_eq!(apply.status(), StatusCode::OK);
+    // The locator is off until the program switches it on.
+    let locator = app.http.get(app.url("/partners")).send().await.unwrap();
+    assert_eq!(locator.status(), StatusCode::NOT_FOUND);
+}

@@ -8,6 +8,7 @@ mod audit;
 mod dashboard;
 mod ipp;
 mod jobs;
+mod onboarding;
 mod partner;
 mod partners;
 mod program;
@@ -22,6 +23,7 @@ pub(crate) fn routes(book: RouteBook) -> RouteBook {
     let book = book.get("/console", dashboard::show);
     let book = users::routes(partner::routes(partners::routes(book)));
     let book = ipp::routes(program::routes(applications::routes(book)));
+    let book = onboarding::routes(book);
     let book =
         tokens::routes::<VendorSession>(book, "/console/tokens", "/console/tokens/{id}/revoke");
     jobs::routes(audit::routes(webhooks::routes(book)))

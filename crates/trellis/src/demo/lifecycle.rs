@@ -474,6 +474,22 @@ pub(super) async fn applications(
             .await
             .map_err(service_error)
             .with_context(|| format!("submitting the demo application of {name}"))?;
+        if *name == "Andes Data Partners" {
+            clock.set(now.minus(days(1)));
+            services
+                .approve_application(
+                    &Actor::System,
+                    app.id,
+                    app.version,
+                    &trellis_service::partners::applications::Approval {
+                        reason: Some("Strong fit in financial services".into()),
+                        owner_id: None,
+                    },
+                )
+                .await
+                .map_err(service_error)
+                .context("approving a demo application")?;
+        }
         if *kind == "referral" {
             services
                 .reject_application(
@@ -487,6 +503,59 @@ pub(super) async fn applications(
                 .map_err(service_error)
                 .context("rejecting a demo application")?;
         }
+    }
+    Ok(())
+}
+
+/// Tier stories worth seeing: a Gold partner whose revenue fell (in its grace period), and a
+/// partner put on a higher tier by hand for a launch.
+pub(super) async fn tier_stories(
+    services: &Services,
+    clock: &FakeClock,
+    partners: &[Org],
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    use trellis_domain::partners::metrics::Metric;
+    let system = Actor::System;
+    clock.set(now.minus(days(10)));
+    if let Some(org) = partners.iter().find(|o| o.tier.as_deref() == Some("gold")) {
+        services
+            .set_partner_metric(
+                &system,
+                org.id,
+                Metric::SourcedRevenue,
+                Some(18_000_000),
+                "demo",
+            )
+            .await
+            .map_err(service_error)
+            .with_context(|| fail(org, "lowering the revenue"))?;
+        services
+            .evaluate_partner_tier(&system, org.id)
+            .await
+            .map_err(service_error)
+            .with_context(|| fail(org, "evaluating the tier"))?;
+    }
+    if let Some(org) = partners
+        .iter()
+        .find(|o| o.tier.as_deref() == Some("silver"))
+    {
+        let p = services
+            .get_partner(&system, org.id)
+            .await
+            .map_err(service_error)?;
+        services
+            .set_tier_override(
+                &system,
+                org.id,
+                p.version,
+                "gold",
+                "Launch partner for the new analytics product",
+                Some(now.plus(days(80))),
+            )
+            .await
+            .map_err(service_error)
+            .with_context(|| fail(org, "overriding the tier"))?;
     }
     Ok(())
 }
