@@ -257,6 +257,7 @@ pub(crate) async fn seed(services: &Services, password: &str) -> anyhow::Result<
     let admins = admins_of(&partners, &created);
     lifecycle::partners(services, &clock, &partners, &admins).await?;
     lifecycle::tier_stories(services, &clock, &partners, now).await?;
+    lifecycle::agreement_update(services, &clock, &admins, now).await?;
     lifecycle::applications(services, &clock, now).await?;
     extras(live, &created).await?;
     Ok(Some(Seeded {

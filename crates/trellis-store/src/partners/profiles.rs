@@ -253,13 +253,15 @@ pub async fn lifecycle_dates(
     )?)
 }
 
-/// Open onboarding tasks past due, across the program.
+/// Open onboarding tasks past due, across the program: every task of a partner still
+/// onboarding, and required ones of active partners (the tasks that are chased).
 pub async fn overdue_task_count(ex: &mut Exec<'_>, now: i64) -> Result<i64> {
     Ok(crate::scalar!(
         ex,
         i64,
         "select count(*) from onboarding_tasks t join partner_profiles p on p.org_id = t.org_id \
-         where t.status = 'open' and t.due_at <= $1 and p.status in ('onboarding', 'active')",
+         where t.status = 'open' and t.due_at <= $1 \
+         and (p.status = 'onboarding' or (p.status = 'active' and t.required))",
         [now],
         fetch_one
     )?)

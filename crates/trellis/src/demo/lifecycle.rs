@@ -559,3 +559,60 @@ pub(super) async fn tier_stories(
     }
     Ok(())
 }
+
+/// A second version of the agreement, published three days ago: about half the partners have
+/// accepted it again, the rest see the "what changed" notice in the portal.
+pub(super) async fn agreement_update(
+    services: &Services,
+    clock: &FakeClock,
+    admins: &[(OrgId, UserId, String)],
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    let system = Actor::System;
+    clock.set(now.minus(days(3)));
+    let current = services
+        .list_agreements(&system)
+        .await
+        .map_err(service_error)?
+        .into_iter()
+        .find(|a| a.agreement.scope == "all")
+        .context("the demo agreement exists")?
+        .agreement;
+    let v2 = services
+        .publish_agreement(&system, "all", current.version, &AgreementInput {
+            title: current.title.clone(),
+            body: format!(
+                "{}\n\n5. Data protection. Each party processes personal data shared through the \
+                 program only to run the program.",
+                current.body
+            ),
+            changes: "Section 5 (data protection) is new; nothing else changed.".into(),
+        })
+        .await
+        .map_err(service_error)
+        .context("publishing the second demo agreement")?;
+    clock.set(now.minus(days(2)));
+    for (i, (org, user, email)) in admins.iter().enumerate() {
+        if !i.is_multiple_of(2) {
+            continue;
+        }
+        let actor = partner_admin(*org, *user, email);
+        let status = services
+            .agreement_status(&actor, *org)
+            .await
+            .map_err(service_error)?;
+        // Only partners that accepted the first version (not the stalled one) accept again.
+        if status
+            .as_ref()
+            .and_then(|s| s.previously_accepted_version)
+            .is_some()
+        {
+            services
+                .accept_agreement(&actor, v2.id)
+                .await
+                .map_err(service_error)
+                .context("accepting the second demo agreement")?;
+        }
+    }
+    Ok(())
+}
