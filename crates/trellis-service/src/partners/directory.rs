@@ -185,7 +185,31 @@ impl Services {
         actor.require(Permission::OrgsRead)?;
         require_vendor_reader(actor)?;
         let filter = filter_of(query)?;
+        self.check_tiers(&filter).await?;
         self.search(filter, sort_of(query)?, page).await
+    }
+
+    /// Tier keys are program data, so they are checked against the ladder rather than a
+    /// fixed list: an unknown key is a field error, not an empty result.
+    async fn check_tiers(&self, filter: &DirectoryFilter) -> Result<()> {
+        if filter.tiers.is_empty() {
+            return Ok(());
+        }
+        let known = self.tier_names().await?;
+        let mut e = trellis_domain::FieldErrors::new();
+        for t in &filter.tiers {
+            if !known.iter().any(|(k, _)| k == t) {
+                let keys: Vec<&str> = known.iter().map(|(k, _)| k.as_str()).collect();
+                e.add(
+                    "tier",
+                    format!(
+                        "unknown tier {t:?}; the program's tiers are {}",
+                        keys.join(", ")
+                    ),
+                );
+            }
+        }
+        Ok(e.into_result()?)
     }
 
     /// The public locator: active partners who chose to be listed, when the program has the
@@ -205,6 +229,7 @@ impl Services {
             return Err(Error::NotFound);
         }
         let mut filter = filter_of(query)?;
+        self.check_tiers(&filter).await?;
         filter.listed_only = true;
         filter.statuses = vec![PartnerStatus::Active.as_str().into()];
         filter.owner_id = None;

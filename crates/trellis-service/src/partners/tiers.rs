@@ -386,7 +386,7 @@ impl Services {
             .evaluate_tier_in(&mut tx, actor, id, now)
             .await?
             .ok_or(Error::InvalidState(
-                "no tiers are defined yet, or the partner is terminated",
+                "no tiers are defined yet, or the partner is suspended or terminated",
             ))?;
         let partner = load(&mut tx.exec(), id).await?;
         tx.commit().await?;
@@ -624,9 +624,12 @@ impl Services {
         let Some(l) = ladder(&mut tx.exec()).await? else {
             return Ok(None);
         };
-        // A terminated partner keeps the tier it left with; nothing is decided (or e-mailed)
-        // for it any more.
-        if load(&mut tx.exec(), id).await?.status == PartnerStatus::Terminated {
+        // A suspended or terminated partner keeps the tier it had: the engine decides (and
+        // e-mails) nothing for it until it is active again.
+        if matches!(
+            load(&mut tx.exec(), id).await?.status,
+            PartnerStatus::Suspended | PartnerStatus::Terminated
+        ) {
             return Ok(None);
         }
         let settings = super::settings::load(&mut tx.exec()).await?.settings;

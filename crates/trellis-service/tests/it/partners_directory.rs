@@ -462,6 +462,19 @@ async fn an_unknown_facet_value_is_a_field_error() {
     for f in ["industry", "partner_type", "region", "status", "segment"] {
         assert!(got.iter().any(|g| g == f), "{f} missing in {got:?}");
     }
+    // Tier keys come from the program's ladder, so they are checked against it.
+    let tier = DirectoryQuery {
+        tiers: strings(&["gold", "diamond"]),
+        ..DirectoryQuery::default()
+    };
+    assert_eq!(
+        fields(
+            d.p.s
+                .search_directory(&d.p.admin, &tier, &PageRequest::default())
+                .await
+        ),
+        ["tier"]
+    );
     let sort = DirectoryQuery {
         sort: Some("popularity".into()),
         ..DirectoryQuery::default()

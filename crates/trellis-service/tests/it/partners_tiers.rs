@@ -614,3 +614,33 @@ async fn a_vendor_user_may_choose_a_new_partners_first_tier() {
     let d = p.s.evaluate_partner_tier(&p.admin, alpha.id).await.unwrap();
     assert_eq!(d.partner.tier.as_deref(), Some("registered"));
 }
+
+#[tokio::test]
+async fn a_suspended_partner_keeps_its_tier_until_it_is_active_again() {
+    let p = Program::new().await;
+    p.ladder().await;
+    let alpha = p.partner("Alpha", "msp").await;
+    set(&p, &alpha, Metric::WonDeals, 5).await;
+    p.s.evaluate_partner_tier(&p.admin, alpha.id).await.unwrap();
+    assert_eq!(tier_of(&p, &alpha).await.as_deref(), Some("silver"));
+    let version = p.s.get_partner(&p.admin, alpha.id).await.unwrap().version;
+    p.s.set_partner_status(
+        &p.admin,
+        alpha.id,
+        version,
+        trellis_domain::partners::profile::PartnerStatus::Suspended,
+        "Compliance review",
+    )
+    .await
+    .unwrap();
+    // Figures that would drop it at once (no grace) change nothing while suspended.
+    set(&p, &alpha, Metric::WonDeals, 0).await;
+    let before = changes(&p, &alpha).await.len();
+    assert_eq!(p.s.evaluate_all_tiers().await.unwrap(), 0);
+    assert!(matches!(
+        p.s.evaluate_partner_tier(&p.admin, alpha.id).await,
+        Err(Error::InvalidState(_))
+    ));
+    assert_eq!(tier_of(&p, &alpha).await.as_deref(), Some("silver"));
+    assert_eq!(changes(&p, &alpha).await.len(), before);
+}
