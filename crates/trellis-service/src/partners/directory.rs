@@ -10,7 +10,7 @@ use trellis_store::partners::profiles as profile_store;
 use super::ipp::require_vendor_reader;
 use super::profiles::{Partner, to_partner};
 use crate::platform::PageRequest;
-use crate::{Actor, Error, Page, Result, Services};
+use crate::{Actor, Error, Result, Services};
 
 /// At most this many words of a query are searched for.
 const MAX_TERMS: usize = 8;
@@ -185,31 +185,9 @@ impl Services {
         actor.require(Permission::OrgsRead)?;
         require_vendor_reader(actor)?;
         let filter = filter_of(query)?;
-        self.check_tiers(&filter).await?;
-        self.search(filter, sort_of(query)?, page).await
-    }
-
-    /// Tier keys are program data, so they are checked against the ladder rather than a
-    /// fixed list: an unknown key is a field error, not an empty result.
-    async fn check_tiers(&self, filter: &DirectoryFilter) -> Result<()> {
-        if filter.tiers.is_empty() {
-            return Ok(());
-        }
-        let known = self.tier_names().await?;
-        let mut e = trellis_domain::FieldErrors::new();
-        for t in &filter.tiers {
-            if !known.iter().any(|(k, _)| k == t) {
-                let keys: Vec<&str> = known.iter().map(|(k, _)| k.as_str()).collect();
-                e.add(
-                    "tier",
-                    format!(
-                        "unknown tier {t:?}; the program's tiers are {}",
-                        keys.join(", ")
-                    ),
-                );
-            }
-        }
-        Ok(e.into_result()?)
+        let tiers = self.tier_names().await?;
+        check_tiers(&filter, &tiers)?;
+        self.search(filter, sort_of(query)?, page, &tiers).await
     }
 
     /// The public locator: active partners who chose to be listed, when the program has the
@@ -229,21 +207,17 @@ impl Services {
             return Err(Error::NotFound);
         }
         let mut filter = filter_of(query)?;
-        self.check_tiers(&filter).await?;
+        let tiers = self.tier_names().await?;
+        check_tiers(&filter, &tiers)?;
         filter.listed_only = true;
         filter.statuses = vec![PartnerStatus::Active.as_str().into()];
         filter.owner_id = None;
-        let result = self.search(filter, Sort::Name, page).await?;
-        let tiers = self.tier_names().await?;
+        let result = self.search(filter, Sort::Name, page, &tiers).await?;
         let entries = result
             .items
             .into_iter()
             .map(|p| LocatorEntry {
-                tier: p
-                    .tier
-                    .as_ref()
-                    .and_then(|t| tiers.iter().find(|(k, _)| k == t))
-                    .map(|(_, n)| n.clone()),
+                tier: p.tier.as_deref().map(|t| tier_name(&tiers, t)),
                 name: p.name,
                 slug: p.slug,
                 partner_type: p.partner_type,
@@ -267,33 +241,20 @@ impl Services {
         filter: DirectoryFilter,
         sort: Sort,
         page: &PageRequest,
+        tiers: &[(String, String)],
     ) -> Result<DirectoryResult> {
         let (cursor, limit) = page.parse()?;
         let hits = self
             .directory
             .search(self.db(), self.now(), &filter, sort, cursor.as_ref(), limit)
             .await?;
-        let mut c = self.db().read().await?;
-        let rows = store::find_many(&mut c.exec(), &hits.page).await?;
-        let specs = profile_store::specialisations_of(&mut c.exec(), &hits.page).await?;
-        let tier_names: Vec<(String, String)> = trellis_store::partners::tiers::list(&mut c.exec())
-            .await?
-            .into_iter()
-            .map(|r| (r.key, r.name))
-            .collect();
         let mut facets = Vec::new();
         for (facet, counts) in hits.counts {
-            let tech_labels = if facet == Facet::Technology {
-                let keys: Vec<String> = counts.iter().map(|(k, _)| k.clone()).collect();
-                store::technology_labels(&mut c.exec(), &keys).await?
-            } else {
-                Vec::new()
-            };
-            let selected = selected_of(&filter, facet);
+            let selected = facet.selected(&filter);
             let mut values: Vec<FacetValue> = counts
                 .into_iter()
                 .map(|(value, count)| FacetValue {
-                    label: label_of(facet, &value, &tier_names, &tech_labels),
+                    label: label_of(facet, &value, tiers, &hits.technology_labels),
                     selected: selected.contains(&value),
                     value,
                     count,
@@ -307,19 +268,42 @@ impl Services {
                 values,
             });
         }
-        // The page in the index's order (the rows come back in any order).
-        let mut items = Vec::with_capacity(hits.page.len());
-        for id in &hits.page {
-            if let Some(row) = rows.iter().find(|r| r.org.id == *id) {
-                items.push(to_partner(row.clone(), &specs)?);
-            }
-        }
         Ok(DirectoryResult {
-            items,
+            items: self.partners_in_order(&hits.page).await?,
             next: hits.next,
             total: hits.total,
             facets,
         })
+    }
+
+    /// The first `limit` partners by name, from the index (the IPP preview's sample).
+    pub(crate) async fn first_partners(&self, limit: usize) -> Result<Vec<Partner>> {
+        let hits = self
+            .directory
+            .search(
+                self.db(),
+                self.now(),
+                &DirectoryFilter::default(),
+                Sort::Name,
+                None,
+                limit,
+            )
+            .await?;
+        self.partners_in_order(&hits.page).await
+    }
+
+    /// Reads the partners `ids` name, in that order (the store returns rows in any order).
+    async fn partners_in_order(&self, ids: &[uuid::Uuid]) -> Result<Vec<Partner>> {
+        let mut c = self.db().read().await?;
+        let rows = store::find_many(&mut c.exec(), ids).await?;
+        let specs = profile_store::specialisations_of(&mut c.exec(), ids).await?;
+        let mut items = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(row) = rows.iter().find(|r| r.org.id == *id) {
+                items.push(to_partner(row.clone(), &specs)?);
+            }
+        }
+        Ok(items)
     }
 
     /// `(key, name)` of every tier, lowest first.
@@ -331,39 +315,40 @@ impl Services {
             .map(|r| (r.key, r.name))
             .collect())
     }
-
-    /// The directory as a page of partners (for callers that want the plain list).
-    pub async fn list_partners(
-        &self,
-        actor: &Actor,
-        query: &DirectoryQuery,
-        page: &PageRequest,
-    ) -> Result<Page<Partner>> {
-        let r = self.search_directory(actor, query, page).await?;
-        Ok(Page {
-            items: r.items,
-            next: r.next,
-        })
-    }
 }
 
-fn selected_of(f: &DirectoryFilter, facet: Facet) -> Vec<String> {
-    match facet {
-        Facet::PartnerType => f.partner_types.clone(),
-        Facet::Tier => f.tiers.clone(),
-        Facet::Status => f.statuses.clone(),
-        Facet::Industry => f.industries.clone(),
-        Facet::Technology => f.technologies.clone(),
-        Facet::Segment => f.segments.clone(),
-        Facet::Region => f.regions.clone(),
+/// Tier keys are program data, so they are checked against the ladder rather than a fixed
+/// list: an unknown key is a field error, not an empty result.
+fn check_tiers(filter: &DirectoryFilter, tiers: &[(String, String)]) -> Result<()> {
+    let mut e = trellis_domain::FieldErrors::new();
+    for t in &filter.tiers {
+        if !tiers.iter().any(|(k, _)| k == t) {
+            let keys: Vec<&str> = tiers.iter().map(|(k, _)| k.as_str()).collect();
+            e.add(
+                "tier",
+                format!(
+                    "unknown tier {t:?}; the program's tiers are {}",
+                    keys.join(", ")
+                ),
+            );
+        }
     }
+    Ok(e.into_result()?)
+}
+
+/// The name of tier `key` among `(key, name)` pairs; the key itself for a tier since removed.
+pub fn tier_name(tiers: &[(String, String)], key: &str) -> String {
+    tiers
+        .iter()
+        .find(|(k, _)| k == key)
+        .map_or_else(|| key.to_owned(), |(_, n)| n.clone())
 }
 
 fn label_of(
     facet: Facet,
     value: &str,
     tiers: &[(String, String)],
-    technologies: &[(String, String)],
+    technologies: &std::collections::HashMap<String, String>,
 ) -> String {
     let from = |r: std::result::Result<String, String>| r.unwrap_or_else(|_| value.to_owned());
     match facet {
@@ -372,13 +357,9 @@ fn label_of(
         Facet::Industry => from(value.parse::<Industry>().map(|v| v.label().into())),
         Facet::Segment => from(value.parse::<Segment>().map(|v| v.label().into())),
         Facet::Region => from(value.parse::<Region>().map(|v| v.label().into())),
-        Facet::Tier => tiers
-            .iter()
-            .find(|(k, _)| k == value)
-            .map_or_else(|| value.to_owned(), |(_, n)| n.clone()),
+        Facet::Tier => tier_name(tiers, value),
         Facet::Technology => technologies
-            .iter()
-            .find(|(k, _)| k == value)
-            .map_or_else(|| value.to_owned(), |(_, l)| l.clone()),
+            .get(value)
+            .map_or_else(|| value.to_owned(), Clone::clone),
     }
 }

@@ -9,6 +9,7 @@
 //! below one already seen; a rebuild at least every [`MAX_AGE`] bounds how long that can hide.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,6 +44,8 @@ struct Snapshot {
     built_at: Timestamp,
     /// By name, then id: the default order.
     entries: Vec<Entry>,
+    /// Technologies are free-form: the label partners wrote, by key.
+    technology_labels: HashMap<String, String>,
 }
 
 /// One search's answer: the page (ids in order), the next cursor, the total and the counts.
@@ -52,6 +55,8 @@ pub(crate) struct Hits {
     pub(crate) next: Option<Cursor>,
     pub(crate) total: i64,
     pub(crate) counts: Vec<(Facet, Vec<(String, i64)>)>,
+    /// The written form of every technology key in `counts`.
+    pub(crate) technology_labels: HashMap<String, String>,
 }
 
 /// The shared index (one per process).
@@ -64,28 +69,6 @@ pub(crate) struct DirectoryIndex {
 
 fn facet_index(f: Facet) -> usize {
     Facet::ALL.iter().position(|x| *x == f).unwrap_or(0)
-}
-
-fn selected(filter: &DirectoryFilter, f: Facet) -> &[String] {
-    match f {
-        Facet::PartnerType => &filter.partner_types,
-        Facet::Tier => &filter.tiers,
-        Facet::Status => &filter.statuses,
-        Facet::Industry => &filter.industries,
-        Facet::Technology => &filter.technologies,
-        Facet::Segment => &filter.segments,
-        Facet::Region => &filter.regions,
-    }
-}
-
-fn specialisation_facet(name: &str) -> Option<Facet> {
-    match name {
-        "industry" => Some(Facet::Industry),
-        "technology" => Some(Facet::Technology),
-        "segment" => Some(Facet::Segment),
-        "region" => Some(Facet::Region),
-        _ => None,
-    }
 }
 
 impl DirectoryIndex {
@@ -121,7 +104,14 @@ impl DirectoryIndex {
         limit: usize,
     ) -> Result<Hits> {
         let snapshot = self.current(db, now).await?;
-        Ok(search(&snapshot.entries, filter, sort, after, limit))
+        let mut hits = search(&snapshot.entries, filter, sort, after, limit);
+        if let Some((_, counts)) = hits.counts.iter().find(|(f, _)| *f == Facet::Technology) {
+            hits.technology_labels = counts
+                .iter()
+                .filter_map(|(k, _)| Some((k.clone(), snapshot.technology_labels.get(k)?.clone())))
+                .collect();
+        }
+        Ok(hits)
     }
 }
 
@@ -143,8 +133,8 @@ async fn build(ex: &mut Exec<'_>, stamp: i64, now: Timestamp) -> Result<Snapshot
             specs[start..]
                 .iter()
                 .take_while(|s| s.0 == r.id)
-                .filter_map(|(_, facet, value)| {
-                    specialisation_facet(facet).map(|f| (f, value.clone()))
+                .filter_map(|(_, facet, value, _)| {
+                    Facet::of_specialisation(facet).map(|f| (f, value.clone()))
                 }),
         );
         entries.push(Entry {
@@ -157,10 +147,23 @@ async fn build(ex: &mut Exec<'_>, stamp: i64, now: Timestamp) -> Result<Snapshot
             search_text: r.search_text,
         });
     }
+    // The smallest label per key, so the choice among spellings is stable.
+    let mut technology_labels: HashMap<String, String> = HashMap::new();
+    for (_, facet, value, label) in specs {
+        if Facet::of_specialisation(&facet) == Some(Facet::Technology) {
+            let current = technology_labels
+                .entry(value)
+                .or_insert_with(|| label.clone());
+            if label < *current {
+                *current = label;
+            }
+        }
+    }
     Ok(Snapshot {
         stamp,
         built_at: now,
         entries,
+        technology_labels,
     })
 }
 
@@ -178,7 +181,7 @@ fn failures(e: &Entry, filter: &DirectoryFilter) -> u32 {
         fails |= 1;
     }
     for f in Facet::ALL {
-        let wanted = selected(filter, f);
+        let wanted = f.selected(filter);
         if !wanted.is_empty()
             && !e
                 .values
@@ -258,5 +261,6 @@ fn search(
             .zip(counts)
             .map(|(f, m)| (*f, m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()))
             .collect(),
+        technology_labels: HashMap::new(),
     }
 }

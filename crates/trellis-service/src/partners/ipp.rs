@@ -216,27 +216,16 @@ impl Services {
         require_vendor_reader(actor)?;
         let ipp = Ipp::new(criteria)?;
         let now = self.now();
-        let mut c = self.db().read().await?;
-        let page = trellis_store::partners::directory::search(
-            &mut c.exec(),
-            &trellis_store::partners::directory::DirectoryFilter::default(),
-            trellis_store::partners::directory::Sort::Name,
-            None,
-            PREVIEW_PARTNERS,
-        )
-        .await?;
-        let ids: Vec<_> = page.items.iter().map(|r| r.org.id).collect();
-        let specs = profile_store::specialisations_of(&mut c.exec(), &ids).await?;
-        let mut rows = Vec::with_capacity(page.items.len());
-        for row in page.items {
-            let p = super::profiles::to_partner(row, &specs)?;
-            rows.push(PreviewRow {
+        let partners = self.first_partners(PREVIEW_PARTNERS).await?;
+        let mut rows: Vec<PreviewRow> = partners
+            .iter()
+            .map(|p| PreviewRow {
                 partner_id: p.id,
                 name: p.name.clone(),
                 current: p.fit_score,
-                draft: ipp.score(&fit_profile(&p, now)),
-            });
-        }
+                draft: ipp.score(&fit_profile(p, now)),
+            })
+            .collect();
         rows.sort_by(|a, b| b.draft.score.cmp(&a.draft.score).then(a.name.cmp(&b.name)));
         // A sample of at most a few hundred scores: no precision is lost in the cast.
         #[allow(clippy::cast_precision_loss)]

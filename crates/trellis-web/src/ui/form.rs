@@ -53,6 +53,23 @@ impl FormData {
             .collect()
     }
 
+    /// A whole-number field: blank is `None`; anything else must parse as `T` once thousands
+    /// separators and spaces are removed, or "must be a whole number" is recorded for `name`.
+    pub(crate) fn whole_number<T: std::str::FromStr>(
+        &self,
+        name: &str,
+        e: &mut FieldErrors,
+    ) -> Option<T> {
+        let raw = self.text(name).replace([',', ' '], "");
+        if raw.is_empty() {
+            return None;
+        }
+        raw.parse().ok().or_else(|| {
+            e.add(name, "must be a whole number");
+            None
+        })
+    }
+
     /// The `version` field of an edit form. A missing or mangled one never matches a stored
     /// version, so the service answers with its "changed by someone else" conflict.
     pub(crate) fn version(&self) -> i64 {
@@ -180,6 +197,30 @@ pub(crate) fn failed(e: Error) -> Result<(StatusCode, Errors), PageError> {
     })
 }
 
+/// A figure as typed: money in major units with up to two decimals, anything else whole.
+pub(crate) fn metric_figure(
+    raw: &str,
+    metric: trellis_domain::partners::metrics::Metric,
+) -> Option<i64> {
+    let t: String = raw
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ',' | ' ' | '_'))
+        .collect();
+    if metric.unit() == trellis_domain::partners::metrics::MetricUnit::Money {
+        let (whole, frac) = t.split_once('.').unwrap_or((&t, ""));
+        // Figures are never negative; "-0.50" would otherwise read as 0 plus 50 cents.
+        if whole.starts_with('-') || frac.len() > 2 || !frac.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let whole: i64 = whole.parse().ok()?;
+        let frac: i64 = format!("{frac:0<2}").parse().ok()?;
+        whole.checked_mul(100)?.checked_add(frac)
+    } else {
+        t.parse().ok()
+    }
+}
+
 /// A path id; anything that is not a valid id is the 404 page.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PageId<T>(pub(crate) T);
@@ -286,5 +327,22 @@ mod tests {
             "/console/partners?q=a%26b"
         );
         assert_eq!(Query::link("/x", &[]), "/x");
+    }
+
+    #[test]
+    fn figures_parse_money_in_major_units_and_counts_whole() {
+        use trellis_domain::partners::metrics::Metric;
+        assert_eq!(
+            metric_figure("2,500.5", Metric::SourcedRevenue),
+            Some(250_050)
+        );
+        assert_eq!(
+            metric_figure("1 000 000", Metric::SourcedRevenue),
+            Some(100_000_000)
+        );
+        assert_eq!(metric_figure("12.345", Metric::SourcedRevenue), None);
+        assert_eq!(metric_figure("-0.50", Metric::SourcedRevenue), None);
+        assert_eq!(metric_figure("7", Metric::CertifiedPeople), Some(7));
+        assert_eq!(metric_figure("7.5", Metric::CertifiedPeople), None);
     }
 }

@@ -163,53 +163,17 @@ struct FormValues {
     technologies: String,
 }
 
-/// A number field: blank clears it; anything else must be a whole number (`Err` names the
-/// field).
-fn number<T: std::str::FromStr>(
-    form: &FormData,
-    field: &'static str,
-) -> Result<Option<T>, &'static str> {
-    let raw = form.text(field);
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    raw.replace([',', ' '], "")
-        .parse()
-        .map(Some)
-        .map_err(|_| field)
-}
-
 /// The patch a posted form asks for. `vendor` forms also carry the organisation fields and the
 /// owner. Numbers that do not parse are field errors.
 pub(crate) fn patch_of(
     form: &FormData,
     vendor: bool,
 ) -> Result<PartnerPatch, trellis_service::Error> {
-    let mut bad = Vec::new();
-    let mut num = |field| match number(form, field) {
-        Ok(v) => v,
-        Err(f) => {
-            bad.push(f);
-            None
-        }
-    };
-    let employees = num("employees");
-    let customers = num("customers");
-    let founded_year = match number::<i32>(form, "founded_year") {
-        Ok(v) => v,
-        Err(f) => {
-            bad.push(f);
-            None
-        }
-    };
-    if !bad.is_empty() {
-        let mut e = trellis_domain::FieldErrors::new();
-        for f in bad {
-            e.add(f, "must be a whole number");
-        }
-        return Err(e.into());
-    }
+    let mut e = trellis_domain::FieldErrors::new();
+    let employees = form.whole_number("employees", &mut e);
+    let customers = form.whole_number("customers", &mut e);
+    let founded_year = form.whole_number("founded_year", &mut e);
+    e.into_result()?;
     let opt = |name: &str| Some(form.opt(name));
     let technologies = form
         .text("technologies")

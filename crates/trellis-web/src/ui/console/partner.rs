@@ -23,7 +23,7 @@ use super::super::book::RouteBook;
 use super::super::csrf::CsrfForm;
 use super::super::error::PageResult;
 use super::super::flash::Flash;
-use super::super::form::{Errors, PageId, failed};
+use super::super::form::{Errors, PageId, failed, metric_figure};
 use super::super::session::VendorSession;
 use super::super::view::{Choice, Chrome, Look as _};
 
@@ -256,7 +256,7 @@ async fn set_metric(
         let value = if raw.trim().is_empty() {
             None
         } else {
-            Some(parse_figure(&raw, metric).ok_or_else(|| {
+            Some(metric_figure(&raw, metric).ok_or_else(|| {
                 trellis_service::Error::field(
                     "value",
                     "must be a number, such as 250000 or 2500.50",
@@ -273,26 +273,6 @@ async fn set_metric(
     }
     .await;
     done(&s, id, outcome).await
-}
-
-/// A figure as typed: money in major units with up to two decimals, anything else whole.
-fn parse_figure(raw: &str, metric: Metric) -> Option<i64> {
-    let t: String = raw
-        .trim()
-        .chars()
-        .filter(|c| !matches!(c, ',' | ' ' | '_'))
-        .collect();
-    if metric.unit() == trellis_domain::partners::metrics::MetricUnit::Money {
-        let (whole, frac) = t.split_once('.').unwrap_or((&t, ""));
-        if frac.len() > 2 || !frac.chars().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        let whole: i64 = whole.parse().ok()?;
-        let frac: i64 = format!("{frac:0<2}").parse().ok()?;
-        whole.checked_mul(100)?.checked_add(frac)
-    } else {
-        t.parse().ok()
-    }
 }
 
 async fn evaluate(
@@ -346,24 +326,4 @@ async fn clear_override(
         .await
         .map(|d| d.explanation);
     done(&s, id, outcome).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn figures_parse_money_in_major_units_and_counts_whole() {
-        assert_eq!(
-            parse_figure("2,500.5", Metric::SourcedRevenue),
-            Some(250_050)
-        );
-        assert_eq!(
-            parse_figure("1 000 000", Metric::SourcedRevenue),
-            Some(100_000_000)
-        );
-        assert_eq!(parse_figure("12.345", Metric::SourcedRevenue), None);
-        assert_eq!(parse_figure("7", Metric::CertifiedPeople), Some(7));
-        assert_eq!(parse_figure("7.5", Metric::CertifiedPeople), None);
-    }
 }

@@ -7,7 +7,7 @@ use askama_web::WebTemplate;
 use axum::response::IntoResponse;
 use trellis_domain::{OrgId, OrgKind, PartnerType, Permission, Region, Role, UserId};
 use trellis_service::partners::Partner;
-use trellis_service::partners::directory::{DirectoryQuery, FacetCounts};
+use trellis_service::partners::directory::{DirectoryQuery, FacetCounts, tier_name};
 use trellis_service::platform::PageRequest;
 use trellis_service::platform::orgs::{Org, OrgInput};
 
@@ -47,10 +47,7 @@ struct ListPage {
 
 impl ListPage {
     fn tier_name(&self, key: &str) -> String {
-        self.tier_names
-            .iter()
-            .find(|(k, _)| k == key)
-            .map_or_else(|| key.to_owned(), |(_, n)| n.clone())
+        tier_name(&self.tier_names, key)
     }
 }
 

@@ -16,7 +16,7 @@ use super::super::book::RouteBook;
 use super::super::csrf::CsrfForm;
 use super::super::error::PageResult;
 use super::super::flash::Flash;
-use super::super::form::{Errors, FormData, failed};
+use super::super::form::{Errors, FormData, failed, metric_figure};
 use super::super::session::VendorSession;
 use super::super::view::{Choice, Chrome, Look as _};
 
@@ -187,18 +187,7 @@ fn requirements(form: &FormData, e: &mut FieldErrors) -> Vec<Requirement> {
         ) else {
             continue;
         };
-        let value = if metric.unit() == trellis_domain::partners::metrics::MetricUnit::Money {
-            at_least
-                .replace([',', ' '], "")
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite() && *v >= 0.0)
-                .map(|v| (v * 100.0).round())
-                .and_then(|v| format!("{v:.0}").parse::<i64>().ok())
-        } else {
-            at_least.replace([',', ' '], "").parse::<i64>().ok()
-        };
-        match value {
+        match metric_figure(&at_least, metric) {
             Some(at_least) => out.push(Requirement { metric, at_least }),
             None => e.add(format!("requirements[{i}].at_least"), "must be a number"),
         }

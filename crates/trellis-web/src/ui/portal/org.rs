@@ -6,6 +6,7 @@ use askama_web::WebTemplate;
 use axum::response::IntoResponse;
 use trellis_domain::Permission;
 use trellis_service::partners::Partner;
+use trellis_service::partners::directory;
 
 use super::super::csrf::CsrfForm;
 use super::super::error::PageResult;
@@ -28,12 +29,7 @@ struct OrgPage {
 
 async fn tier_name(s: &PartnerSession, p: &Partner) -> PageResult<Option<String>> {
     let names = s.services.tier_names().await?;
-    Ok(p.tier.as_ref().map(|t| {
-        names
-            .iter()
-            .find(|(k, _)| k == t)
-            .map_or_else(|| t.clone(), |(_, n)| n.clone())
-    }))
+    Ok(p.tier.as_deref().map(|t| directory::tier_name(&names, t)))
 }
 
 pub(super) async fn show(s: PartnerSession) -> PageResult {

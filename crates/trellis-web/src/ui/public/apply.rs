@@ -173,19 +173,9 @@ async fn submit(
         return Ok(axum::response::Redirect::to("/apply/thanks").into_response());
     }
     let mut bad = trellis_domain::FieldErrors::new();
-    let mut number = |name: &str| {
-        let raw = form.text(name).replace([',', ' '], "");
-        if raw.is_empty() {
-            return None;
-        }
-        raw.parse::<i64>().ok().or_else(|| {
-            bad.add(name, "must be a whole number");
-            None
-        })
-    };
-    let employees = number("employees");
-    let founded_year = number("founded_year");
-    let customers = number("customers");
+    let employees = form.whole_number("employees", &mut bad);
+    let founded_year = form.whole_number("founded_year", &mut bad);
+    let customers = form.whole_number("customers", &mut bad);
     let input = ApplicationInput {
         company_name: form.text("company_name"),
         website: form.opt("website"),
@@ -202,9 +192,9 @@ async fn submit(
             .collect(),
         segments: form.all("segments"),
         regions_served: form.all("regions_served"),
-        employees: employees.and_then(|n| u32::try_from(n).ok()),
-        founded_year: founded_year.and_then(|n| i32::try_from(n).ok()),
-        customers: customers.and_then(|n| u32::try_from(n).ok()),
+        employees,
+        founded_year,
+        customers,
         description: form.text("description"),
         contact_name: form.text("contact_name"),
         contact_email: form.text("contact_email"),
