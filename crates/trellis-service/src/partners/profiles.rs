@@ -211,9 +211,22 @@ pub(crate) fn specialisation_rows(org_id: OrgId, s: &Specialisations) -> Vec<Spe
     out
 }
 
+/// Brings what the directory reads up to date before a profile is written: the headquarters
+/// region among the regions served, and the folded search text.
+fn index_fields(org: &org_store::OrgRow, profile: &mut ProfileRow, specs: &mut Specialisations) {
+    with_hq_region(specs, org.region.as_deref());
+    profile.search_text = search_text(
+        &org.name,
+        &profile.description,
+        org.country.as_deref(),
+        org.website.as_deref(),
+        specs,
+    );
+}
+
 /// What directory text search reads: name, description, country, website and every
 /// specialisation label, folded.
-pub(crate) fn search_text(
+fn search_text(
     name: &str,
     description: &str,
     country: Option<&str>,
@@ -353,15 +366,8 @@ impl Services {
             });
         }
         let version = org.version;
-        with_hq_region(&mut specs, org.region.as_deref());
         org.updated_at = now.millis();
-        profile.search_text = search_text(
-            &org.name,
-            &profile.description,
-            org.country.as_deref(),
-            org.website.as_deref(),
-            &specs,
-        );
+        index_fields(&org, &mut profile, &mut specs);
         if !org_store::update(&mut tx.exec(), &org, version).await? {
             return Err(Error::StaleVersion {
                 current: version + 1,
@@ -680,7 +686,7 @@ pub(crate) async fn touch(tx: &mut Tx, id: OrgId, version: i64, now: Timestamp) 
 
 /// The headquarters region is always among the regions served, so a region filter in the
 /// directory finds partners by where they are as well as where they sell.
-pub(crate) fn with_hq_region(specs: &mut Specialisations, region: Option<&str>) {
+fn with_hq_region(specs: &mut Specialisations, region: Option<&str>) {
     if let Some(r) = region.and_then(|r| r.parse::<Region>().ok())
         && !specs.regions_served.contains(&r)
     {
@@ -755,19 +761,11 @@ impl Services {
     /// Recomputes a partner's search text and headquarters region after its organisation
     /// record changed through the organisations API.
     pub(crate) async fn reindex_partner(&self, tx: &mut Tx, id: OrgId) -> Result<()> {
-        let p = load(&mut tx.exec(), id).await?;
-        let mut specs = p.specialisations.clone();
-        with_hq_region(&mut specs, p.region.map(Region::as_str));
-        let mut profile = store::find(&mut tx.exec(), id.as_uuid())
+        let mut specs = load(&mut tx.exec(), id).await?.specialisations;
+        let PartnerRow { org, mut profile } = dir_store::find(&mut tx.exec(), id.as_uuid())
             .await?
             .ok_or(Error::NotFound)?;
-        profile.search_text = search_text(
-            &p.name,
-            &p.description,
-            p.country.as_deref(),
-            p.website.as_deref(),
-            &specs,
-        );
+        index_fields(&org, &mut profile, &mut specs);
         store::update(&mut tx.exec(), &profile).await?;
         store::replace_specialisations(
             &mut tx.exec(),
@@ -808,19 +806,12 @@ impl Services {
     ) -> Result<Partner> {
         let id = OrgId::from_uuid(org.id);
         let mut specs = admission.specialisations;
-        with_hq_region(&mut specs, org.region.as_deref());
         let mut profile = new_profile(id, PartnerStatus::Onboarding, now);
         profile.description = admission.description;
         profile.employees = admission.employees.map(i64::from);
         profile.founded_year = admission.founded_year.map(i64::from);
         profile.customers = admission.customers.map(i64::from);
-        profile.search_text = search_text(
-            &org.name,
-            &profile.description,
-            org.country.as_deref(),
-            org.website.as_deref(),
-            &specs,
-        );
+        index_fields(org, &mut profile, &mut specs);
         store::insert(&mut tx.exec(), &profile).await?;
         store::replace_specialisations(&mut tx.exec(), org.id, &specialisation_rows(id, &specs))
             .await?;
