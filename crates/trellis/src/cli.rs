@@ -6,6 +6,7 @@ pub(crate) mod bench;
 pub(crate) mod config;
 pub(crate) mod demo;
 pub(crate) mod healthcheck;
+pub(crate) mod matching;
 pub(crate) mod migrate;
 pub(crate) mod serve;
 
@@ -72,6 +73,8 @@ pub(crate) enum Command {
     },
     /// Create a realistic demo ecosystem if the database has none, then serve it.
     Demo(DemoArgs),
+    /// Match two CRM exports of companies: writes our_id,their_id,score,reason.
+    Match(matching::MatchArgs),
     /// End-to-end benchmarks; each prints one JSON line of figures.
     Bench {
         #[command(subcommand)]
@@ -133,6 +136,9 @@ pub(crate) enum BenchCommand {
     Api(bench::ApiArgs),
     /// Faceted partner-directory search over a fresh database with many generated partners.
     Directory(bench::DirectoryArgs),
+    /// Company matching: precision, recall, F1 and time on labelled data (Trellis's own
+    /// generated benchmark, or the peers' data with --peer-data).
+    Match(bench::MatchArgs),
 }
 
 impl Command {
@@ -157,9 +163,10 @@ impl Command {
             | Command::Admin {
                 command: AdminCommand::CreateUser(admin::CreateUserArgs { store: s, .. }),
             } => store(s),
-            Command::Healthcheck(_) | Command::Config { .. } | Command::Bench { .. } => {
-                Overrides::default()
-            }
+            Command::Healthcheck(_)
+            | Command::Config { .. }
+            | Command::Match(_)
+            | Command::Bench { .. } => Overrides::default(),
         }
     }
 }
@@ -181,11 +188,15 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
             Ok(())
         }
         Command::Demo(a) => demo::run(&a, config).await,
+        Command::Match(a) => matching::run(&a),
         Command::Bench {
             command: BenchCommand::Api(a),
         } => Box::pin(bench::run_api(&a, config)).await,
         Command::Bench {
             command: BenchCommand::Directory(a),
         } => Box::pin(bench::run_directory(&a, config)).await,
+        Command::Bench {
+            command: BenchCommand::Match(a),
+        } => bench::run_match(&a),
     }
 }

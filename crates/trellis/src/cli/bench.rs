@@ -42,3 +42,24 @@ pub(crate) struct DirectoryArgs {
 pub(crate) async fn run_directory(args: &DirectoryArgs, config: Config) -> anyhow::Result<()> {
     crate::bench::directory::run(args, config).await
 }
+
+/// `trellis bench match`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct MatchArgs {
+    /// Companies on each side.
+    #[arg(long, value_name = "N", default_value_t = 100_000,
+        value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub n: u64,
+    /// Seed of the generated, labelled data.
+    #[arg(long, default_value_t = 20_261_124)]
+    pub seed: u64,
+    /// Match the data ../shared/peers/er_peers.py writes (er_a_N.csv, er_b_N.csv and
+    /// er_truth_N.csv in this directory) instead of Trellis's own labelled benchmark.
+    #[arg(long, value_name = "DIR")]
+    pub peer_data: Option<std::path::PathBuf>,
+}
+
+/// Runs the matching benchmark.
+pub(crate) fn run_match(args: &MatchArgs) -> anyhow::Result<()> {
+    crate::bench::matching::run(args)
+}
