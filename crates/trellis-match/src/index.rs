@@ -174,22 +174,20 @@ impl<T> Index<T> {
 
     /// The best candidate scoring at least `min_score`; the first indexed wins a tie.
     pub fn best<'a>(&'a self, probe: &Prepared, scratch: &mut Scratch) -> Option<Candidate<'a, T>> {
-        let mut best: Option<(usize, f64, NameAgreement)> = None;
+        let mut best: Option<(usize, Candidate<'a, T>)> = None;
         self.visit(probe, scratch, |slot, name| {
-            let score = compare(&self.records[slot], probe, name.clone()).score();
+            let reason = compare(&self.records[slot], probe, name);
+            let score = reason.score();
             let better = match &best {
                 None => true,
-                Some((s, top, _)) => score.total_cmp(top).then(s.cmp(&slot)).is_gt(),
+                Some((s, top)) => score.total_cmp(&top.score).then(s.cmp(&slot)).is_gt(),
             };
             if better && score >= self.config.min_score {
-                best = Some((slot, score, name));
+                let id = &self.ids[slot];
+                best = Some((slot, Candidate { id, score, reason }));
             }
         });
-        best.map(|(slot, score, name)| Candidate {
-            id: &self.ids[slot],
-            score,
-            reason: compare(&self.records[slot], probe, name),
-        })
+        best.map(|(_, candidate)| candidate)
     }
 
     /// The best match in this index for each probe, over all cores.

@@ -5,6 +5,7 @@
 //! "Société Générale S.A." has "societe generale"; "Müller & Söhne GmbH & Co. KG" has
 //! "muller sohne". Matching compares keys, never raw names.
 
+use rapidfuzz::distance::osa;
 use unicode_normalization::UnicodeNormalization as _;
 
 use crate::domain::{domain_label, registrable_domain};
@@ -127,68 +128,29 @@ fn end_piece(pieces: &mut Vec<String>, current: &mut String, initials: &mut bool
 /// neighbours is one edit), forgiving the two ways of writing an umlaut or a Nordic vowel
 /// ("Müller" folds to "muller", "Mueller" stays "mueller"; "Ångström" / "Aangstrom").
 pub(crate) fn edits(a: &str, b: &str) -> usize {
-    let plain = strsim::osa_distance(a, b);
-    if plain == 0 || !(has_digraph(a) || has_digraph(b)) {
-        return plain;
-    }
-    plain.min(strsim::osa_distance(&fold_digraphs(a), &fold_digraphs(b)))
+    // No two strings are further apart than the longer one is long.
+    let longest = a.len().max(b.len());
+    edits_within(a, b, longest).unwrap_or(longest)
 }
 
-/// [`edits`], when at most `max`; `None` beyond. Only the diagonal band `max` wide is
-/// computed, and the computation stops as soon as every path has passed `max`, so checking a
-/// typo costs a few cells per character instead of the whole table.
+/// [`edits`], when at most `max`; `None` beyond. RapidFuzz's bit-parallel OSA stops early
+/// past the cutoff, so checking a typo costs little more than reading both names.
 pub(crate) fn edits_within(a: &str, b: &str, max: usize) -> Option<usize> {
-    let plain = osa_within(a.as_bytes(), b.as_bytes(), max);
+    let within = |x: &str, y: &str| {
+        osa::distance_with_args(
+            x.bytes(),
+            y.bytes(),
+            &osa::Args::default().score_cutoff(max),
+        )
+    };
+    let plain = within(a, b);
     if plain == Some(0) || !(has_digraph(a) || has_digraph(b)) {
         return plain;
     }
-    let folded = osa_within(
-        fold_digraphs(a).as_bytes(),
-        fold_digraphs(b).as_bytes(),
-        max,
-    );
-    match (plain, folded) {
+    match (plain, within(&fold_digraphs(a), &fold_digraphs(b))) {
         (Some(p), Some(f)) => Some(p.min(f)),
         (p, f) => p.or(f),
     }
-}
-
-/// Optimal-string-alignment distance of two byte strings if at most `max`.
-fn osa_within(a: &[u8], b: &[u8], max: usize) -> Option<usize> {
-    if a.len().abs_diff(b.len()) > max {
-        return None;
-    }
-    let inf = max + 1;
-    let width = b.len() + 1;
-    // Three rows of the table: two back (for swaps), one back, and the current one.
-    let mut two_back = vec![inf; width];
-    let mut one_back: Vec<usize> = (0..width).map(|j| j.min(inf)).collect();
-    let mut current = vec![inf; width];
-    for i in 1..=a.len() {
-        let from = i.saturating_sub(max).max(1);
-        let to = (i + max).min(b.len());
-        current.fill(inf);
-        current[0] = i.min(inf);
-        let mut row_min = current[0];
-        for j in from..=to {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut d = (one_back[j - 1] + cost)
-                .min(one_back[j] + 1)
-                .min(current[j - 1] + 1);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d = d.min(two_back[j - 2] + 1);
-            }
-            current[j] = d.min(inf);
-            row_min = row_min.min(current[j]);
-        }
-        if row_min > max {
-            return None;
-        }
-        std::mem::swap(&mut two_back, &mut one_back);
-        std::mem::swap(&mut one_back, &mut current);
-    }
-    let d = one_back[b.len()];
-    (d <= max).then_some(d)
 }
 
 const DIGRAPHS: [(&str, &str); 4] = [("ae", "a"), ("oe", "o"), ("ue", "u"), ("aa", "a")];

@@ -94,8 +94,8 @@ impl Reason {
     }
 }
 
-/// Compares two prepared records field by field. `name_similarity` is the similarity of
-/// their compact name keys, computed once by the caller.
+/// Compares two prepared records field by field, given how their names agree (which the
+/// index works out while finding the pair).
 pub(crate) fn compare(a: &Prepared, b: &Prepared, name: NameAgreement) -> Reason {
     let domain = match (&a.domain, &b.domain) {
         (Some(x), Some(y)) if x == y => DomainAgreement::Same(x.clone()),
