@@ -78,10 +78,13 @@ impl Columns {
             if found.contains_key(field.key) {
                 continue;
             }
-            let index = field
-                .labels
-                .iter()
-                .find_map(|label| normalised.iter().position(|h| *h == normalise(label)));
+            // A column serves one field: "Company ID" mapped to the account must not also
+            // be read as the record's own id.
+            let index = field.labels.iter().find_map(|label| {
+                let label = normalise(label);
+                (0..normalised.len())
+                    .find(|&i| normalised[i] == label && !found.values().any(|&c| c == i))
+            });
             match index {
                 Some(i) => {
                     found.insert(field.key, i);
@@ -106,6 +109,19 @@ impl Columns {
     /// The column of a field, if the file has one.
     pub fn get(&self, key: &str) -> Option<usize> {
         self.found.get(key).copied()
+    }
+
+    /// Each field found and its column, by field key.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, usize)> + '_ {
+        self.found.iter().map(|(k, c)| (*k, *c))
+    }
+
+    /// The field a column serves, if any.
+    pub fn field_of(&self, column: usize) -> Option<&'static str> {
+        self.found
+            .iter()
+            .find(|(_, c)| **c == column)
+            .map(|(k, _)| *k)
     }
 }
 

@@ -74,4 +74,12 @@ id_type!(
     TemplateId,
     /// One task of a partner's onboarding checklist.
     TaskId,
+    /// A vendor account (a company in the vendor's CRM).
+    AccountId,
+    /// A person at a vendor account.
+    CrmContactId,
+    /// A vendor opportunity.
+    OpportunityId,
+    /// One CSV import run.
+    ImportId,
 );

@@ -3,7 +3,9 @@
 //! No I/O, no async, no clock reads: every rule takes its inputs, including `now`, explicitly.
 #![warn(missing_docs)]
 
+pub mod crm;
 pub mod ids;
+pub mod money;
 pub mod orgs;
 pub mod partners;
 pub mod roles;
@@ -14,6 +16,7 @@ pub mod values;
 pub mod webhooks;
 
 pub use ids::*;
+pub use money::{Currency, Money};
 pub use orgs::{OrgKind, PartnerType, Region, Slug};
 pub use partners::{
     FitProfile, FitScore, Industry, Ipp, Ladder, Metric, Metrics, PartnerStatus, Segment,

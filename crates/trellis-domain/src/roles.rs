@@ -57,6 +57,12 @@ pub enum Permission {
     AgreementsAccept,
     /// Complete onboarding tasks (each side its own).
     OnboardingWork,
+    /// Read the vendor's CRM data: accounts, contacts and opportunities.
+    CrmRead,
+    /// Write CRM data: upserts from a sync, CSV imports, archiving.
+    CrmManage,
+    /// Read the change feed of every domain event (integrations).
+    EventsRead,
 }
 
 impl Role {
@@ -114,10 +120,11 @@ impl Role {
                         | P::ApplicationsReview
                         | P::ProfileManage
                         | P::OnboardingWork
+                        | P::CrmRead
                 )
             }
             Role::SalesRep | Role::Finance => {
-                matches!(p, P::OrgsRead | P::UsersRead | P::TokensManage)
+                matches!(p, P::OrgsRead | P::UsersRead | P::TokensManage | P::CrmRead)
             }
             Role::PartnerAdmin => {
                 matches!(
@@ -166,7 +173,7 @@ pub struct Scope(Permission);
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 13] = [
+    pub const ALL: [Scope; 16] = [
         Scope(Permission::OrgsRead),
         Scope(Permission::OrgsManage),
         Scope(Permission::UsersRead),
@@ -180,6 +187,9 @@ impl Scope {
         Scope(Permission::ProfileManage),
         Scope(Permission::AgreementsAccept),
         Scope(Permission::OnboardingWork),
+        Scope(Permission::CrmRead),
+        Scope(Permission::CrmManage),
+        Scope(Permission::EventsRead),
     ];
 
     /// The scope that allows `p`.
@@ -208,6 +218,9 @@ impl Scope {
             Permission::ProfileManage => "profile:write",
             Permission::AgreementsAccept => "agreements:write",
             Permission::OnboardingWork => "onboarding:write",
+            Permission::CrmRead => "crm:read",
+            Permission::CrmManage => "crm:write",
+            Permission::EventsRead => "events:read",
         }
     }
 }
@@ -255,6 +268,9 @@ mod tests {
                 Permission::JobsManage,
                 Permission::ProgramManage,
                 Permission::ApplicationsReview,
+                Permission::CrmRead,
+                Permission::CrmManage,
+                Permission::EventsRead,
             ] {
                 assert!(!role.grants(p), "{role} must not have {p:?}");
             }

@@ -7,6 +7,7 @@ pub mod actor;
 mod auth_cache;
 pub mod clock;
 pub mod config;
+pub mod crm;
 pub mod error;
 pub mod outbox;
 pub mod partners;
@@ -29,6 +30,7 @@ pub struct Services {
     config: Arc<ServiceConfig>,
     auth_cache: Arc<auth_cache::AuthCache>,
     directory: Arc<partners::directory_index::DirectoryIndex>,
+    imports: Arc<crm::import::Board>,
 }
 
 impl Services {
@@ -39,6 +41,7 @@ impl Services {
             clock,
             auth_cache: Arc::new(auth_cache::AuthCache::new(config.auth_cache_ttl)),
             directory: Arc::default(),
+            imports: Arc::default(),
             config: Arc::new(config),
         }
     }

@@ -75,34 +75,86 @@ pub async fn record(
     if !change.publish {
         return Ok(None);
     }
-    let event_id = EventId::new();
     let data = change.after.or(change.before).unwrap_or(Value::Null);
-    events::append(
-        &mut tx.exec(),
-        &events::EventRow {
-            seq: 0,
-            id: event_id.as_uuid(),
-            event_type: change.action.to_owned(),
-            org_id: change.org_id.map(OrgId::as_uuid),
-            object_type: change.object_type.to_owned(),
-            object_id: change.object_id,
-            payload: Json(data),
-            created_at: now.millis(),
-        },
-    )
-    .await?;
+    let event = Event {
+        event_type: change.action,
+        org_id: change.org_id,
+        object_type: change.object_type,
+        object_id: change.object_id,
+        payload: data,
+    };
+    publish(tx, now, max_attempts, event).await.map(Some)
+}
+
+/// A domain event to publish.
+#[derive(Debug)]
+pub struct Event<'a> {
+    /// `deal.registered`.
+    pub event_type: &'a str,
+    /// The organisation the object belongs to, if any.
+    pub org_id: Option<OrgId>,
+    /// Object kind.
+    pub object_type: &'a str,
+    /// Object id.
+    pub object_id: String,
+    /// What integrators receive.
+    pub payload: Value,
+}
+
+/// Appends one event and a delivery job per webhook endpoint that wants it.
+pub async fn publish(
+    tx: &mut Tx,
+    now: Timestamp,
+    max_attempts: u32,
+    event: Event<'_>,
+) -> Result<EventId> {
+    let event_id = EventId::new();
+    let event_type = event.event_type;
+    append_events(tx, now, std::iter::once((event_id, event))).await?;
     for endpoint in webhooks::list_enabled(&mut tx.exec()).await? {
         let filter: Vec<String> = endpoint
             .event_filter
             .split_whitespace()
             .map(str::to_owned)
             .collect();
-        if trellis_domain::webhooks::filter_matches(&filter, change.action) {
+        if trellis_domain::webhooks::filter_matches(&filter, event_type) {
             let payload = json!({"endpoint_id": endpoint.id, "event_id": event_id});
             enqueue(tx, kinds::WEBHOOK, payload, now, now, max_attempts).await?;
         }
     }
-    Ok(Some(event_id))
+    Ok(event_id)
+}
+
+/// Appends events to the change feed only: no webhook deliveries. For bulk changes (a CSV
+/// import of a million accounts), which announce themselves with one published summary event
+/// instead of flooding every endpoint.
+pub async fn append_to_feed<'a>(
+    tx: &mut Tx,
+    now: Timestamp,
+    events: impl IntoIterator<Item = Event<'a>>,
+) -> Result<()> {
+    append_events(tx, now, events.into_iter().map(|e| (EventId::new(), e))).await
+}
+
+async fn append_events<'a>(
+    tx: &mut Tx,
+    now: Timestamp,
+    events: impl Iterator<Item = (EventId, Event<'a>)>,
+) -> Result<()> {
+    let rows: Vec<events::EventRow> = events
+        .map(|(id, e)| events::EventRow {
+            seq: 0,
+            id: id.as_uuid(),
+            event_type: e.event_type.to_owned(),
+            org_id: e.org_id.map(OrgId::as_uuid),
+            object_type: e.object_type.to_owned(),
+            object_id: e.object_id,
+            payload: Json(e.payload),
+            created_at: now.millis(),
+        })
+        .collect();
+    events::append_many(&mut tx.exec(), &rows).await?;
+    Ok(())
 }
 
 impl crate::Services {

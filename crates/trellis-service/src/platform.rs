@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod changes;
 pub mod email;
 pub mod idempotency;
 pub mod jobs;

@@ -252,6 +252,16 @@ impl Tx {
     }
 }
 
+impl Exec<'_> {
+    /// Which engine this connection is on.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Exec::Sqlite(_) => Backend::Sqlite,
+            Exec::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
 impl Conn {
     /// The connection.
     pub fn exec(&mut self) -> Exec<'_> {

@@ -303,6 +303,27 @@ impl Api {
         self.send(reqwest::Method::POST, path, Some(body)).await
     }
 
+    /// PUT JSON.
+    pub async fn put(&self, path: &str, body: &Value) -> anyhow::Result<Reply> {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    /// POST a raw body of the given content type (a CSV file).
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> anyhow::Result<Reply> {
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base_url))
+            .bearer_auth(&self.token)
+            .header("content-type", content_type)
+            .body(body);
+        reply(req.send().await?).await
+    }
+
     /// PATCH JSON.
     pub async fn patch(&self, path: &str, body: &Value) -> anyhow::Result<Reply> {
         self.send(reqwest::Method::PATCH, path, Some(body)).await

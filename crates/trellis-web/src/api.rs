@@ -4,9 +4,12 @@
 pub mod applications;
 pub mod audit;
 pub mod auth;
+pub mod changes;
+pub mod crm;
 pub mod dto;
 pub mod extract;
 pub mod health;
+pub mod imports;
 pub mod jobs;
 pub mod orgs;
 pub mod partners;
@@ -44,6 +47,7 @@ use crate::state::AppState;
         (name = "webhooks", description = "Signed outbound webhooks"),
         (name = "audit", description = "Audit log"),
         (name = "jobs", description = "Background jobs and dead letters"),
+        (name = "crm", description = "CRM data (accounts, contacts, opportunities), CSV imports and the change feed"),
     )
 )]
 struct ApiDoc;
@@ -76,7 +80,10 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(tokens::routes())
                 .merge(webhooks::routes())
                 .merge(audit::routes())
-                .merge(jobs::routes()),
+                .merge(jobs::routes())
+                .merge(crm::routes())
+                .merge(imports::routes())
+                .merge(changes::routes()),
         )
         .split_for_parts();
     env!("CARGO_PKG_VERSION").clone_into(&mut doc.info.version);

@@ -13,6 +13,8 @@ pub struct WebConfig {
     pub bind: SocketAddr,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Largest CSV file an import accepts, in bytes.
+    pub max_import_bytes: usize,
     /// A request taking longer than this is answered with 408.
     #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
@@ -29,6 +31,7 @@ impl Default for WebConfig {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 1024 * 1024,
+            max_import_bytes: 512 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             secure_cookies: None,
             trust_forwarded_for: false,

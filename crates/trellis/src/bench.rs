@@ -4,6 +4,7 @@
 //! percentiles, errors and memory.
 
 pub(crate) mod directory;
+pub(crate) mod import;
 pub(crate) mod matching;
 
 use std::net::SocketAddr;

@@ -6,6 +6,7 @@ pub(crate) mod bench;
 pub(crate) mod config;
 pub(crate) mod demo;
 pub(crate) mod healthcheck;
+pub(crate) mod import;
 pub(crate) mod matching;
 pub(crate) mod migrate;
 pub(crate) mod serve;
@@ -73,6 +74,9 @@ pub(crate) enum Command {
     },
     /// Create a realistic demo ecosystem if the database has none, then serve it.
     Demo(DemoArgs),
+    /// Import a CRM export (accounts, contacts or opportunities) from a CSV file; nothing is
+    /// imported if a row is bad, unless --partial.
+    Import(import::ImportArgs),
     /// Match two CRM exports of companies: writes our_id,their_id,score,reason.
     Match(matching::MatchArgs),
     /// End-to-end benchmarks; each prints one JSON line of figures.
@@ -136,6 +140,8 @@ pub(crate) enum BenchCommand {
     Api(bench::ApiArgs),
     /// Faceted partner-directory search over a fresh database with many generated partners.
     Directory(bench::DirectoryArgs),
+    /// CSV import: a generated Salesforce account export into a fresh database, then again.
+    Import(bench::ImportArgs),
     /// Company matching: precision, recall, F1 and time on labelled data (Trellis's own
     /// generated benchmark, or the peers' data with --peer-data).
     Match(bench::MatchArgs),
@@ -160,6 +166,7 @@ impl Command {
             },
             Command::Worker(WorkerArgs { store: s, .. })
             | Command::Migrate(s)
+            | Command::Import(import::ImportArgs { store: s, .. })
             | Command::Admin {
                 command: AdminCommand::CreateUser(admin::CreateUserArgs { store: s, .. }),
             } => store(s),
@@ -187,7 +194,8 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
             config::example();
             Ok(())
         }
-        Command::Demo(a) => demo::run(&a, config).await,
+        Command::Demo(a) => Box::pin(demo::run(&a, config)).await,
+        Command::Import(a) => import::run(&a, &config).await,
         Command::Match(a) => matching::run(&a),
         Command::Bench {
             command: BenchCommand::Api(a),
@@ -195,6 +203,9 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         Command::Bench {
             command: BenchCommand::Directory(a),
         } => Box::pin(bench::run_directory(&a, config)).await,
+        Command::Bench {
+            command: BenchCommand::Import(a),
+        } => bench::run_import(&a, config).await,
         Command::Bench {
             command: BenchCommand::Match(a),
         } => bench::run_match(&a),

@@ -25,22 +25,67 @@ pub struct EventRow {
 
 /// Appends an event.
 pub async fn append(ex: &mut Exec<'_>, row: &EventRow) -> Result<()> {
-    execute!(
-        ex,
-        "insert into events (id, type, org_id, object_type, object_id, payload, created_at) \
-         values ($1, $2, $3, $4, $5, $6, $7)",
-        [
-            row.id,
-            &row.event_type,
-            row.org_id,
-            &row.object_type,
-            &row.object_id,
-            &row.payload,
-            row.created_at
-        ]
-    )?;
+    append_many(ex, std::slice::from_ref(row)).await
+}
+
+/// Appends events in multi-row statements, in order.
+///
+/// The change feed reads `seq > cursor`, so events must become visible in `seq` order. SQLite
+/// has one writer at a time, which guarantees it. PostgreSQL hands out identity values at
+/// insert time, and a transaction that took seq 7 may commit after one that took seq 8: a
+/// reader polling in between would move its cursor past 7 and never see it. Taking one
+/// transaction-scoped advisory lock before inserting serialises event writers until commit.
+pub async fn append_many(ex: &mut Exec<'_>, rows: &[EventRow]) -> Result<()> {
+    use std::fmt::Write as _;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if ex.backend() == crate::Backend::Postgres {
+        // dialect: PostgreSQL-only commit-order guard (see above). The key is arbitrary but
+        // fixed: "tr-evnts" in ASCII.
+        execute!(ex, "select pg_advisory_xact_lock(8390818969546552435)", [])?;
+    }
+    for chunk in rows.chunks(BATCH) {
+        let mut sql = String::from(
+            "insert into events (id, type, org_id, object_type, object_id, payload, created_at) \
+             values ",
+        );
+        for i in 0..chunk.len() {
+            let n = i * 7;
+            let _ = write!(
+                sql,
+                "{}(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                if i == 0 { "" } else { ", " },
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5,
+                n + 6,
+                n + 7
+            );
+        }
+        crate::on_backend!(&mut *ex, |c| {
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q
+                    .bind(r.id)
+                    .bind(&r.event_type)
+                    .bind(r.org_id)
+                    .bind(&r.object_type)
+                    .bind(&r.object_id)
+                    .bind(&r.payload)
+                    .bind(r.created_at);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
     Ok(())
 }
+
+/// Events per multi-row insert (7 values each); small for the reason given at
+/// `crm::BATCH`.
+const BATCH: usize = 40;
 
 /// Finds an event by id.
 pub async fn find(ex: &mut Exec<'_>, id: Uuid) -> Result<Option<EventRow>> {

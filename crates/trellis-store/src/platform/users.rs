@@ -192,3 +192,15 @@ pub async fn count_enabled(ex: &mut Exec<'_>, org_id: Uuid) -> Result<i64> {
         fetch_one
     )?)
 }
+
+/// `(id, name, e-mail)` of every vendor-side user, to recognise CRM record owners.
+pub async fn vendor_people(ex: &mut Exec<'_>) -> Result<Vec<(Uuid, String, String)>> {
+    Ok(fetch!(
+        ex,
+        (Uuid, String, String),
+        "select u.id, u.name, u.email_norm from users u join orgs o on o.id = u.org_id \
+         where o.kind = 'vendor'",
+        [],
+        fetch_all
+    )?)
+}

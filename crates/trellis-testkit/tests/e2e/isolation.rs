@@ -56,6 +56,8 @@ async fn world() -> World {
         jobs.body["items"][0]["id"].as_str().unwrap().to_owned()
     };
 
+    let crm = crm_records(&vendor).await;
+
     let Program {
         application_id,
         template_id,
@@ -75,6 +77,7 @@ async fn world() -> World {
                 ("applications", application_id.clone()),
                 ("onboarding-templates", template_id.clone()),
             ]);
+            m.extend(crm.iter().map(|(k, v)| (*k, v.clone())));
             m.extend(mine);
             Objects(m)
         };
@@ -122,6 +125,44 @@ async fn world() -> World {
         b_objects,
         b_secrets,
     }
+}
+
+/// CRM records and an import: vendor data no partner may reach, shared by both fixtures.
+async fn crm_records(vendor: &Api) -> Vec<(&'static str, String)> {
+    let put = |path: &'static str, body: Value| async move {
+        let r = vendor.put(path, &body).await.unwrap();
+        created(&r)
+    };
+    let account = put(
+        "/api/v1/accounts/salesforce/001ISO",
+        json!({"name": "Isolation Industries", "website": "isolation.example"}),
+    )
+    .await;
+    let contact = put(
+        "/api/v1/account-contacts/salesforce/003ISO",
+        json!({"account_external_id": "001ISO", "last_name": "Quiet", "email": "quiet@isolation.example"}),
+    )
+    .await;
+    let opportunity = put(
+        "/api/v1/opportunities/salesforce/006ISO",
+        json!({"account_external_id": "001ISO", "name": "Isolation deal", "stage": "Qualification"}),
+    )
+    .await;
+    let import = vendor
+        .post_raw(
+            "/api/v1/imports?kind=accounts",
+            "text/csv",
+            "Account Name\nSolo Ltd\n",
+        )
+        .await
+        .unwrap();
+    assert_eq!(import.status, StatusCode::ACCEPTED, "{:?}", import.body);
+    vec![
+        ("accounts", account),
+        ("account-contacts", contact),
+        ("opportunities", opportunity),
+        ("imports", import.body["id"].as_str().unwrap().to_owned()),
+    ]
 }
 
 async fn user_id(vendor: &Api, email: String) -> String {

@@ -12,6 +12,7 @@
 mod api_conventions;
 mod auth;
 mod browser;
+mod crm;
 mod isolation;
 mod openapi;
 mod pages;

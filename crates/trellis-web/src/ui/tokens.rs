@@ -79,6 +79,9 @@ fn describe(scope: Scope) -> &'static str {
         Permission::ProfileManage => "Edit partner profiles and contacts",
         Permission::AgreementsAccept => "Accept program agreements",
         Permission::OnboardingWork => "Complete onboarding tasks",
+        Permission::CrmRead => "Read accounts, contacts and opportunities",
+        Permission::CrmManage => "Sync and import CRM data",
+        Permission::EventsRead => "Read the change feed",
     }
 }
 

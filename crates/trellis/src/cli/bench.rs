@@ -22,7 +22,7 @@ pub(crate) struct ApiArgs {
 
 /// Runs the API benchmark.
 pub(crate) async fn run_api(args: &ApiArgs, config: Config) -> anyhow::Result<()> {
-    crate::bench::api(args, config).await
+    Box::pin(crate::bench::api(args, config)).await
 }
 
 /// `trellis bench directory`.
@@ -40,7 +40,7 @@ pub(crate) struct DirectoryArgs {
 
 /// Runs the directory benchmark.
 pub(crate) async fn run_directory(args: &DirectoryArgs, config: Config) -> anyhow::Result<()> {
-    crate::bench::directory::run(args, config).await
+    Box::pin(crate::bench::directory::run(args, config)).await
 }
 
 /// `trellis bench match`.
@@ -62,4 +62,22 @@ pub(crate) struct MatchArgs {
 /// Runs the matching benchmark.
 pub(crate) fn run_match(args: &MatchArgs) -> anyhow::Result<()> {
     crate::bench::matching::run(args)
+}
+
+/// `trellis bench import`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ImportArgs {
+    /// Accounts in the generated Salesforce export.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000,
+        value_parser = clap::value_parser!(u64).range(1..=20_000_000))]
+    pub rows: u64,
+    /// Import into this (empty) database instead of a fresh SQLite database in a temporary
+    /// directory.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+/// Runs the import benchmark.
+pub(crate) async fn run_import(args: &ImportArgs, config: Config) -> anyhow::Result<()> {
+    Box::pin(crate::bench::import::run(args, config)).await
 }
