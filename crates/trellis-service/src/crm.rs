@@ -140,36 +140,27 @@ pub(crate) fn record_event<'a>(
 }
 
 impl Services {
-    /// Audits one record change made through the API and publishes its thin event.
+    /// Audits one record change made through the API (full before and after) and publishes
+    /// its thin event.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn record_crm_change(
         &self,
         tx: &mut Tx,
         actor: &Actor,
         now: Timestamp,
-        event_type: &'static str,
+        event: Event<'static>,
         summary: String,
         before: Option<Value>,
         after: Value,
     ) -> Result<()> {
-        let object_type = event_type.split('.').next().unwrap_or(event_type);
-        let field = |k: &str| {
-            after
-                .get(k)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned()
-        };
-        let (id, source, external) = (field("id"), field("source_system"), field("external_id"));
-        let version = after.get("version").and_then(Value::as_i64).unwrap_or(0);
         self.record(
             tx,
             actor,
             now,
             Change {
-                action: event_type,
-                object_type,
-                object_id: id.clone(),
+                action: event.event_type,
+                object_type: event.object_type,
+                object_id: event.object_id.clone(),
                 org_id: None,
                 summary,
                 before,
@@ -178,7 +169,6 @@ impl Services {
             },
         )
         .await?;
-        let event = record_event(event_type, object_type, id, &source, &external, version);
         outbox::publish(tx, now, self.config().job_max_attempts, event).await?;
         Ok(())
     }

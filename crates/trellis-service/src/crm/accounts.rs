@@ -11,7 +11,7 @@ use trellis_store::crm::accounts::{self as store, AccountFilter, AccountRow};
 use trellis_store::crm::{self as crm_store, Table};
 
 use super::owners::Owners;
-use super::{Checked, Written, attributes, fingerprint, parse_key, plain};
+use super::{Checked, Written, attributes, fingerprint, parse_key, plain, record_event};
 use crate::platform::{PageRequest, parse_stored};
 use crate::{Actor, Error, Page, Result, Services};
 
@@ -330,7 +330,14 @@ impl Services {
             &mut tx,
             actor,
             now,
-            event,
+            record_event(
+                event,
+                "account",
+                account.id.to_string(),
+                &account.source_system,
+                &account.external_id,
+                account.version,
+            ),
             summary,
             before.map(|b| json!(b)),
             json!(account),
@@ -440,7 +447,14 @@ impl Services {
             &mut tx,
             actor,
             now,
-            "account.archived",
+            record_event(
+                "account.archived",
+                "account",
+                after.id.to_string(),
+                &after.source_system,
+                &after.external_id,
+                after.version,
+            ),
             format!("archived the account {}", after.name),
             Some(json!(before)),
             json!(after),

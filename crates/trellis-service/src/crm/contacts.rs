@@ -13,7 +13,7 @@ use trellis_store::crm::contacts::{self as store, ContactFilter, CrmContactRow};
 use trellis_store::crm::{self as crm_store, Table};
 
 use super::owners::Owners;
-use super::{Checked, Written, attributes, fingerprint, parse_key, plain};
+use super::{Checked, Written, attributes, fingerprint, parse_key, plain, record_event};
 use crate::platform::PageRequest;
 use crate::{Actor, Error, Page, Result, Services};
 
@@ -289,7 +289,14 @@ impl Services {
             &mut tx,
             actor,
             now,
-            event,
+            record_event(
+                event,
+                "contact",
+                contact.id.to_string(),
+                &contact.source_system,
+                &contact.external_id,
+                contact.version,
+            ),
             summary,
             before.map(|b| json!(b)),
             json!(contact),
@@ -393,7 +400,14 @@ impl Services {
             &mut tx,
             actor,
             now,
-            "contact.archived",
+            record_event(
+                "contact.archived",
+                "contact",
+                after.id.to_string(),
+                &after.source_system,
+                &after.external_id,
+                after.version,
+            ),
             format!("archived the contact {}", after.name()),
             Some(json!(before)),
             json!(after),

@@ -1056,36 +1056,14 @@ fn check_row(
 
 /// Writes records (all of one kind).
 async fn write_records(tx: &mut Tx, records: &[Record]) -> Result<()> {
-    let accounts: Vec<_> = records
-        .iter()
-        .filter_map(|r| {
-            if let Record::Account(a) = r {
-                Some(a)
-            } else {
-                None
-            }
-        })
-        .collect();
-    let contacts: Vec<_> = records
-        .iter()
-        .filter_map(|r| {
-            if let Record::Contact(c) = r {
-                Some(c)
-            } else {
-                None
-            }
-        })
-        .collect();
-    let opportunities: Vec<_> = records
-        .iter()
-        .filter_map(|r| {
-            if let Record::Opportunity(o) = r {
-                Some(o)
-            } else {
-                None
-            }
-        })
-        .collect();
+    let (mut accounts, mut contacts, mut opportunities) = (Vec::new(), Vec::new(), Vec::new());
+    for r in records {
+        match r {
+            Record::Account(a) => accounts.push(a),
+            Record::Contact(c) => contacts.push(c),
+            Record::Opportunity(o) => opportunities.push(o),
+        }
+    }
     account_store::upsert_many(&mut tx.exec(), &accounts).await?;
     contact_store::upsert_many(&mut tx.exec(), &contacts).await?;
     opportunity_store::upsert_many(&mut tx.exec(), &opportunities).await?;

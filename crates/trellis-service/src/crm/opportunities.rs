@@ -13,7 +13,7 @@ use trellis_store::crm::{self as crm_store, Table};
 
 use super::contacts::resolve_account;
 use super::owners::Owners;
-use super::{Checked, Written, attributes, fingerprint, parse_key, plain};
+use super::{Checked, Written, attributes, fingerprint, parse_key, plain, record_event};
 use crate::platform::{PageRequest, parse_stored};
 use crate::{Actor, Error, Page, Result, Services};
 
@@ -327,7 +327,14 @@ impl Services {
             &mut tx,
             actor,
             now,
-            event,
+            record_event(
+                event,
+                "opportunity",
+                opportunity.id.to_string(),
+                &opportunity.source_system,
+                &opportunity.external_id,
+                opportunity.version,
+            ),
             summary,
             before.map(|b| json!(b)),
             json!(opportunity),
@@ -438,7 +445,14 @@ impl Services {
             &mut tx,
             actor,
             now,
-            "opportunity.archived",
+            record_event(
+                "opportunity.archived",
+                "opportunity",
+                after.id.to_string(),
+                &after.source_system,
+                &after.external_id,
+                after.version,
+            ),
             format!("archived the opportunity {}", after.name),
             Some(json!(before)),
             json!(after),

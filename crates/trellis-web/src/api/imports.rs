@@ -115,7 +115,8 @@ pub struct ImportParams {
     #[serde(default)]
     pub partial: bool,
     /// `ymd`, `mdy` or `dmy`, when the file's dates do not tell.
-    pub date_order: Option<String>,
+    #[param(inline)]
+    pub date_order: Option<DateOrder>,
     /// The file's name, for the history.
     pub file_name: Option<String>,
 }
@@ -138,20 +139,6 @@ async fn start(
         .kind
         .parse()
         .map_err(|m: String| ApiError::field(StatusCode::BAD_REQUEST, "bad-query", "kind", m))?;
-    let date_order = match p.date_order.as_deref() {
-        None | Some("") => None,
-        Some("ymd") => Some(DateOrder::Ymd),
-        Some("mdy") => Some(DateOrder::Mdy),
-        Some("dmy") => Some(DateOrder::Dmy),
-        Some(other) => {
-            return Err(ApiError::field(
-                StatusCode::BAD_REQUEST,
-                "bad-query",
-                "date_order",
-                format!("\"{other}\" is not ymd, mdy or dmy"),
-            ));
-        }
-    };
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -177,7 +164,7 @@ async fn start(
         mapping: p.mapping,
         save_mapping: p.save_mapping,
         partial: p.partial,
-        date_order,
+        date_order: p.date_order,
     };
     let import = s
         .start_import(&actor, kind, bytes.to_vec(), options)
