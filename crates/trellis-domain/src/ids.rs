@@ -82,4 +82,6 @@ id_type!(
     OpportunityId,
     /// One CSV import run.
     ImportId,
+    /// A partner's deal registration.
+    DealRegistrationId,
 );

@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod crm;
+pub mod deals;
 pub mod ids;
 pub mod money;
 pub mod orgs;

@@ -63,6 +63,13 @@ pub enum Permission {
     CrmManage,
     /// Read the change feed of every domain event (integrations).
     EventsRead,
+    /// Read deal registrations and the shared pipeline (a partner: only its own).
+    DealsRead,
+    /// Register deals and keep them up to date; dispute decisions, ask for extensions.
+    DealsRegister,
+    /// Decide registrations, disputes and extensions; convert registrations into
+    /// opportunities.
+    DealsReview,
 }
 
 impl Role {
@@ -121,10 +128,15 @@ impl Role {
                         | P::ProfileManage
                         | P::OnboardingWork
                         | P::CrmRead
+                        | P::DealsRead
+                        | P::DealsReview
                 )
             }
             Role::SalesRep | Role::Finance => {
-                matches!(p, P::OrgsRead | P::UsersRead | P::TokensManage | P::CrmRead)
+                matches!(
+                    p,
+                    P::OrgsRead | P::UsersRead | P::TokensManage | P::CrmRead | P::DealsRead
+                )
             }
             Role::PartnerAdmin => {
                 matches!(
@@ -136,9 +148,14 @@ impl Role {
                         | P::ProfileManage
                         | P::AgreementsAccept
                         | P::OnboardingWork
+                        | P::DealsRead
+                        | P::DealsRegister
                 )
             }
-            Role::PartnerUser => matches!(p, P::OrgsRead | P::TokensManage | P::OnboardingWork),
+            Role::PartnerUser => matches!(
+                p,
+                P::OrgsRead | P::TokensManage | P::OnboardingWork | P::DealsRead | P::DealsRegister
+            ),
         }
     }
 
@@ -173,7 +190,7 @@ pub struct Scope(Permission);
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 16] = [
+    pub const ALL: [Scope; 19] = [
         Scope(Permission::OrgsRead),
         Scope(Permission::OrgsManage),
         Scope(Permission::UsersRead),
@@ -190,6 +207,9 @@ impl Scope {
         Scope(Permission::CrmRead),
         Scope(Permission::CrmManage),
         Scope(Permission::EventsRead),
+        Scope(Permission::DealsRead),
+        Scope(Permission::DealsRegister),
+        Scope(Permission::DealsReview),
     ];
 
     /// The scope that allows `p`.
@@ -221,6 +241,9 @@ impl Scope {
             Permission::CrmRead => "crm:read",
             Permission::CrmManage => "crm:write",
             Permission::EventsRead => "events:read",
+            Permission::DealsRead => "deals:read",
+            Permission::DealsRegister => "deals:register",
+            Permission::DealsReview => "deals:review",
         }
     }
 }

@@ -191,6 +191,16 @@ impl Runner {
                 tracing::info!(reminders = n, "chased overdue onboarding tasks");
                 Ok(())
             }
+            kinds::DEALS_SWEEP => {
+                let s = self.services.sweep_deals().await?;
+                tracing::info!(
+                    escalated = s.escalated,
+                    warned = s.warned,
+                    expired = s.expired,
+                    "swept deal registrations"
+                );
+                Ok(())
+            }
             other => bail!("unknown job kind {other:?}: this version of Trellis has no handler"),
         }
     }

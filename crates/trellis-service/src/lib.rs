@@ -8,6 +8,7 @@ mod auth_cache;
 pub mod clock;
 pub mod config;
 pub mod crm;
+pub mod deals;
 pub mod error;
 pub mod outbox;
 pub mod partners;
@@ -31,6 +32,7 @@ pub struct Services {
     auth_cache: Arc<auth_cache::AuthCache>,
     directory: Arc<partners::directory_index::DirectoryIndex>,
     imports: Arc<crm::import::Board>,
+    conflict_index: Arc<deals::ConflictIndex>,
 }
 
 impl Services {
@@ -42,6 +44,7 @@ impl Services {
             auth_cache: Arc::new(auth_cache::AuthCache::new(config.auth_cache_ttl)),
             directory: Arc::default(),
             imports: Arc::default(),
+            conflict_index: Arc::default(),
             config: Arc::new(config),
         }
     }

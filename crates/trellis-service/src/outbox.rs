@@ -42,6 +42,8 @@ pub mod kinds {
     pub const PARTNERS_EVALUATE_TIERS: &str = "partners.evaluate_tiers";
     /// Chase overdue onboarding tasks (scheduled hourly).
     pub const PARTNERS_REMIND: &str = "partners.remind";
+    /// Escalate overdue registration decisions, warn of and expire ending protection.
+    pub const DEALS_SWEEP: &str = "deals.sweep";
 }
 
 /// Writes the audit entry and, if published, the event and one delivery job per matching

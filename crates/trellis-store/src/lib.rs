@@ -8,6 +8,7 @@ pub mod args;
 pub mod config;
 pub mod crm;
 pub mod db;
+pub mod deals;
 pub mod error;
 pub mod page;
 pub mod partners;

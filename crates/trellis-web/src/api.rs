@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod changes;
 pub mod crm;
+pub mod deals;
 pub mod dto;
 pub mod extract;
 pub mod health;
@@ -48,6 +49,7 @@ use crate::state::AppState;
         (name = "audit", description = "Audit log"),
         (name = "jobs", description = "Background jobs and dead letters"),
         (name = "crm", description = "CRM data (accounts, contacts, opportunities), CSV imports and the change feed"),
+        (name = "deals", description = "Deal registration, conflict checks, the rules of engagement and partners on opportunities"),
     )
 )]
 struct ApiDoc;
@@ -82,6 +84,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(audit::routes())
                 .merge(jobs::routes())
                 .merge(crm::routes())
+                .merge(deals::routes())
                 .merge(imports::routes())
                 .merge(changes::routes()),
         )

@@ -259,6 +259,20 @@ impl Services {
         input: &AccountInput,
     ) -> Result<(Account, Written)> {
         actor.require(Permission::CrmManage)?;
+        self.put_account(actor, source_system, external_id, version, input)
+            .await
+    }
+
+    /// [`upsert_account`](Self::upsert_account) for callers that checked their own
+    /// permission (deal conversion).
+    pub(crate) async fn put_account(
+        &self,
+        actor: &Actor,
+        source_system: &str,
+        external_id: &str,
+        version: Option<i64>,
+        input: &AccountInput,
+    ) -> Result<(Account, Written)> {
         let (source, external) = parse_key(source_system, external_id)?;
         let mut tx = self.db().begin().await?;
         let owners = Owners::load(&mut tx.exec()).await?;

@@ -8,6 +8,7 @@ use trellis_domain::crm::{DateOrder, OpportunityStatus, parse_date, status_of_st
 use trellis_domain::money::{Currency, Money};
 use trellis_domain::{AccountId, FieldErrors, OpportunityId, Permission, Timestamp, UserId};
 use trellis_store::Json;
+use trellis_store::crm::accounts as account_store;
 use trellis_store::crm::opportunities::{self as store, OpportunityFilter, OpportunityRow};
 use trellis_store::crm::{self as crm_store, Table};
 
@@ -97,6 +98,9 @@ impl TryFrom<OpportunityRow> for Opportunity {
 pub struct OpportunityInput {
     /// The account's id in the same source system.
     pub account_external_id: String,
+    /// The account by Trellis id, for opportunities Trellis creates itself (a converted deal
+    /// registration) on an account of any source; takes precedence.
+    pub account_id: Option<AccountId>,
     /// Name (required).
     pub name: String,
     /// The CRM's stage (required).
@@ -260,11 +264,34 @@ impl Services {
         input: &OpportunityInput,
     ) -> Result<(Opportunity, Written)> {
         actor.require(Permission::CrmManage)?;
+        self.put_opportunity(actor, source_system, external_id, version, input)
+            .await
+    }
+
+    /// [`upsert_opportunity`](Self::upsert_opportunity) for callers that checked their own
+    /// permission (deal conversion).
+    pub(crate) async fn put_opportunity(
+        &self,
+        actor: &Actor,
+        source_system: &str,
+        external_id: &str,
+        version: Option<i64>,
+        input: &OpportunityInput,
+    ) -> Result<(Opportunity, Written)> {
         let (source, external) = parse_key(source_system, external_id)?;
         let currency = self.default_currency().await?;
         let mut tx = self.db().begin().await?;
-        let account_id =
-            resolve_account(&mut tx.exec(), source.as_str(), &input.account_external_id).await?;
+        let account_id = match input.account_id {
+            Some(id) => Some(
+                account_store::find(&mut tx.exec(), id.as_uuid())
+                    .await?
+                    .ok_or_else(|| Error::field("account_id", "no such account"))?
+                    .id,
+            ),
+            None => {
+                resolve_account(&mut tx.exec(), source.as_str(), &input.account_external_id).await?
+            }
+        };
         let owners = Owners::load(&mut tx.exec()).await?;
         let checked = check(input, account_id, currency, &owners)?;
         let now = self.now().millis();

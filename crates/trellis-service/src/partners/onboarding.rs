@@ -726,7 +726,8 @@ impl Services {
     }
 
     /// Records that a partner registered a deal: the first one sets its time to first deal
-    /// and completes the checklist task that asks for it. (Called by deal registration.)
+    /// and completes the checklist task that asks for it. (Deal registration does this in its
+    /// own transaction; this is for imports of deals registered elsewhere.)
     pub async fn record_deal_registered(
         &self,
         actor: &Actor,
@@ -734,17 +735,30 @@ impl Services {
         at: Timestamp,
     ) -> Result<()> {
         let mut tx = self.db().begin().await?;
+        self.note_first_deal(&mut tx, actor, id, at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// [`record_deal_registered`](Self::record_deal_registered) in the registration's own
+    /// transaction.
+    pub(crate) async fn note_first_deal(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        id: OrgId,
+        at: Timestamp,
+    ) -> Result<()> {
         let mut profile = profile_store::find(&mut tx.exec(), id.as_uuid())
             .await?
             .ok_or(Error::NotFound)?;
-        if profile.first_deal_at.is_none() {
-            profile.first_deal_at = Some(at.millis());
-            profile_store::update(&mut tx.exec(), &profile).await?;
+        if profile.first_deal_at.is_some() {
+            return Ok(());
         }
-        self.complete_tasks_of_kind(&mut tx, actor, id, "first_deal", at)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        profile.first_deal_at = Some(at.millis());
+        profile_store::update(&mut tx.exec(), &profile).await?;
+        self.complete_tasks_of_kind(tx, actor, id, "first_deal", at)
+            .await
     }
 
     /// Sends reminders for overdue open tasks not reminded within the program's reminder

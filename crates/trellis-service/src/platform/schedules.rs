@@ -19,7 +19,7 @@ pub struct Schedule {
 }
 
 /// Every recurring job of Trellis.
-pub const SCHEDULES: [Schedule; 2] = [
+pub const SCHEDULES: [Schedule; 3] = [
     // Tiers move on figures that change slowly; once a day is what programs expect, and an
     // admin can evaluate everyone on demand.
     Schedule {
@@ -29,6 +29,11 @@ pub const SCHEDULES: [Schedule; 2] = [
     Schedule {
         job: kinds::PARTNERS_REMIND,
         every: Duration::from_hours(1),
+    },
+    // Approval SLAs are counted in hours: a quarter of an hour is late enough to escalate.
+    Schedule {
+        job: kinds::DEALS_SWEEP,
+        every: Duration::from_mins(15),
     },
 ];
 

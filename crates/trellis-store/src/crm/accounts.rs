@@ -245,3 +245,47 @@ pub async fn names(ex: &mut Exec<'_>, source_system: &str) -> Result<Vec<(Uuid, 
         fetch_all
     )?)
 }
+
+/// The fields the conflict index reads.
+#[derive(Clone, Debug, FromRow)]
+pub struct MatchRow {
+    pub id: Uuid,
+    pub name: String,
+    pub website: String,
+    pub country: String,
+    pub archived: bool,
+}
+
+/// Every live account, for the conflict index.
+pub async fn live_for_matching(ex: &mut Exec<'_>) -> Result<Vec<MatchRow>> {
+    Ok(fetch!(
+        ex,
+        MatchRow,
+        "select id, name, website, country, archived from accounts where not archived",
+        [],
+        fetch_all
+    )?)
+}
+
+/// Some accounts' matching fields, archived or not (the index drops archived ones).
+pub async fn for_matching(ex: &mut Exec<'_>, ids: &[Uuid]) -> Result<Vec<MatchRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = crate::args::Args::new();
+    let list = args.list(ids.iter().copied());
+    let sql =
+        format!("select id, name, website, country, archived from accounts where id in ({list})");
+    Ok(crate::fetch_args!(ex, MatchRow, &sql, args, fetch_all)?)
+}
+
+/// Accounts by id (those that exist).
+pub async fn find_many(ex: &mut Exec<'_>, ids: &[Uuid]) -> Result<Vec<AccountRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = crate::args::Args::new();
+    let list = args.list(ids.iter().copied());
+    let sql = format!("select {COLUMNS} from accounts where id in ({list})");
+    Ok(crate::fetch_args!(ex, AccountRow, &sql, args, fetch_all)?)
+}

@@ -230,3 +230,26 @@ pub async fn update(
     )?;
     Ok(n == 1)
 }
+
+/// The open, live opportunities of some accounts.
+pub async fn open_of_accounts(
+    ex: &mut Exec<'_>,
+    account_ids: &[Uuid],
+) -> Result<Vec<OpportunityRow>> {
+    if account_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = crate::args::Args::new();
+    let list = args.list(account_ids.iter().copied());
+    let sql = format!(
+        "select {COLUMNS} from opportunities where account_id in ({list}) \
+         and status = 'open' and not archived order by account_id, id"
+    );
+    Ok(crate::fetch_args!(
+        ex,
+        OpportunityRow,
+        &sql,
+        args,
+        fetch_all
+    )?)
+}

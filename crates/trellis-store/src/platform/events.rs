@@ -110,3 +110,39 @@ pub async fn list_after(ex: &mut Exec<'_>, after_seq: i64, limit: usize) -> Resu
         fetch_all
     )?)
 }
+
+/// The objects of some kinds changed after `seq`, oldest first: `(seq, object_type,
+/// object_id)`. For caches that follow the feed (the conflict index).
+pub async fn objects_after(
+    ex: &mut Exec<'_>,
+    after_seq: i64,
+    object_types: &[&str],
+    limit: usize,
+) -> Result<Vec<(i64, String, String)>> {
+    let mut args = crate::args::Args::new();
+    let after = args.push(after_seq);
+    let types = args.list(object_types.iter().copied());
+    let lim = args.push(i64::try_from(limit).unwrap_or(i64::MAX));
+    let sql = format!(
+        "select seq, object_type, object_id from events where seq > {after} \
+         and object_type in ({types}) order by seq limit {lim}"
+    );
+    Ok(crate::fetch_args!(
+        ex,
+        (i64, String, String),
+        &sql,
+        args,
+        fetch_all
+    )?)
+}
+
+/// The newest event's seq (0 when there is none).
+pub async fn last_seq(ex: &mut Exec<'_>) -> Result<i64> {
+    Ok(crate::scalar!(
+        ex,
+        i64,
+        "select coalesce(max(seq), 0) from events",
+        [],
+        fetch_one
+    )?)
+}

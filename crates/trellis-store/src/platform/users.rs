@@ -204,3 +204,26 @@ pub async fn vendor_people(ex: &mut Exec<'_>) -> Result<Vec<(Uuid, String, Strin
         fetch_all
     )?)
 }
+
+/// The e-mail address of a partner's channel manager, if they are an active user.
+pub async fn partner_owner_email(ex: &mut Exec<'_>, org_id: Uuid) -> Result<Option<String>> {
+    Ok(scalar!(
+        ex,
+        String,
+        "select u.email from partner_profiles p join users u on u.id = p.owner_id \
+         where p.org_id = $1 and u.status = 'active'",
+        [org_id],
+        fetch_optional
+    )?)
+}
+
+/// A user's e-mail address, if they are active.
+pub async fn active_email(ex: &mut Exec<'_>, id: Uuid) -> Result<Option<String>> {
+    Ok(scalar!(
+        ex,
+        String,
+        "select email from users where id = $1 and status = 'active'",
+        [id],
+        fetch_optional
+    )?)
+}

@@ -34,29 +34,9 @@ async fn world() -> World {
     let b_admin = app.api_as(&b.admin_email).await.unwrap();
 
     let user_of = |email: String| user_id(&vendor, email);
-    let hook = vendor
-        .post(
-            "/api/v1/webhooks",
-            &json!({"url": "https://hooks.example.com/x"}),
-        )
-        .await
-        .unwrap();
-    let hook_id = hook.body["id"].as_str().unwrap().to_owned();
-    // A dead job, so the jobs routes have an object too.
-    let job_id = {
-        let r = vendor
-            .post(
-                "/api/v1/users",
-                &json!({"email": "x@vendor.example", "name": "X", "role": "sales_rep"}),
-            )
-            .await
-            .unwrap();
-        assert_eq!(r.status, StatusCode::CREATED);
-        let jobs = vendor.get("/api/v1/jobs").await.unwrap();
-        jobs.body["items"][0]["id"].as_str().unwrap().to_owned()
-    };
-
+    let (hook_id, job_id) = platform_objects(&vendor).await;
     let crm = crm_records(&vendor).await;
+    let (a_deal, b_deal) = deals(&a_admin, &b_admin).await;
 
     let Program {
         application_id,
@@ -89,6 +69,7 @@ async fn world() -> World {
             ("contacts", contact(&vendor, &a, "ann@alpha.example").await),
             ("onboarding-tasks", first_task(&vendor, &a).await),
             ("agreements", a_agreement),
+            ("deal-registrations", a_deal),
         ],
     );
     let b_user = user_of(b.user_email.clone()).await;
@@ -104,6 +85,8 @@ async fn world() -> World {
         b_contact.clone(),
         b_task.clone(),
         "bob.secret@bravo.example".to_owned(),
+        b_deal.clone(),
+        "Bravo Secret Customer".to_owned(),
     ];
     let b_objects = objects(
         &b,
@@ -113,6 +96,7 @@ async fn world() -> World {
             ("contacts", b_contact),
             ("onboarding-tasks", b_task),
             ("agreements", b_agreement),
+            ("deal-registrations", b_deal),
         ],
     );
     World {
@@ -125,6 +109,33 @@ async fn world() -> World {
         b_objects,
         b_secrets,
     }
+}
+
+/// A webhook endpoint and a job: vendor platform objects no partner may touch.
+async fn platform_objects(vendor: &Api) -> (String, String) {
+    let hook_id = created(
+        &vendor
+            .post(
+                "/api/v1/webhooks",
+                &json!({"url": "https://hooks.example.com/x"}),
+            )
+            .await
+            .unwrap(),
+    );
+    // A dead job, so the jobs routes have an object too.
+    let job_id = {
+        let r = vendor
+            .post(
+                "/api/v1/users",
+                &json!({"email": "x@vendor.example", "name": "X", "role": "sales_rep"}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, StatusCode::CREATED);
+        let jobs = vendor.get("/api/v1/jobs").await.unwrap();
+        jobs.body["items"][0]["id"].as_str().unwrap().to_owned()
+    };
+    (hook_id, job_id)
 }
 
 /// CRM records and an import: vendor data no partner may reach, shared by both fixtures.
@@ -163,6 +174,29 @@ async fn crm_records(vendor: &Api) -> Vec<(&'static str, String)> {
         ("opportunities", opportunity),
         ("imports", import.body["id"].as_str().unwrap().to_owned()),
     ]
+}
+
+/// A deal registered by each partner, before the program's agreements exist (which would
+/// first need accepting).
+async fn deals(a: &Api, b: &Api) -> (String, String) {
+    (
+        deal(a, "Alpha Customer Ltd", "alpha-customer.com").await,
+        deal(b, "Bravo Secret Customer", "bravo-secret.com").await,
+    )
+}
+
+/// A deal registered by a partner.
+async fn deal(partner: &Api, company: &str, website: &str) -> String {
+    let r = partner
+        .post(
+            "/api/v1/deal-registrations",
+            &json!({"company_name": company, "website": website, "contact_name": "Kim",
+                "contact_email": format!("kim@{website}"), "product": "Platform",
+                "amount_minor": 100_000, "currency": "EUR", "expected_close": "2026-12-31"}),
+        )
+        .await
+        .unwrap();
+    created(&r)
 }
 
 async fn user_id(vendor: &Api, email: String) -> String {
@@ -289,7 +323,13 @@ async fn snapshot(w: &World) -> Value {
             .unwrap()
             .body;
     }
-    json!({"org": org, "users": users, "tokens": tokens, "partner": partner})
+    let deals = w
+        .b_admin
+        .get("/api/v1/deal-registrations")
+        .await
+        .unwrap()
+        .body;
+    json!({"org": org, "users": users, "tokens": tokens, "partner": partner, "deals": deals})
 }
 
 fn collection(path: &str) -> Option<&str> {

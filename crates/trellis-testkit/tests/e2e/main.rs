@@ -13,6 +13,7 @@ mod api_conventions;
 mod auth;
 mod browser;
 mod crm;
+mod deals;
 mod isolation;
 mod openapi;
 mod pages;

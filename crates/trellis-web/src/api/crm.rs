@@ -712,6 +712,7 @@ async fn put_opportunity(
     };
     let input = OpportunityInput {
         account_external_id: b.account_external_id,
+        account_id: None,
         name: b.name,
         stage: b.stage,
         status: b.status,

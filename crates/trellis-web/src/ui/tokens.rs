@@ -82,6 +82,9 @@ fn describe(scope: Scope) -> &'static str {
         Permission::CrmRead => "Read accounts, contacts and opportunities",
         Permission::CrmManage => "Sync and import CRM data",
         Permission::EventsRead => "Read the change feed",
+        Permission::DealsRead => "Read deal registrations",
+        Permission::DealsRegister => "Register and update deals",
+        Permission::DealsReview => "Review, decide and convert deal registrations",
     }
 }
 

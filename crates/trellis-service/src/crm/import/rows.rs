@@ -262,6 +262,7 @@ pub(super) fn opportunity(cells: &mut Cells<'_>) -> (OpportunityInput, Option<Uu
         .map(|d| Timestamp::from_millis(d.midnight().assume_utc().unix_timestamp() * 1_000));
     let input = OpportunityInput {
         account_external_id: String::new(),
+        account_id: None,
         name: cells.get("name").to_owned(),
         stage: cells.get("stage").to_owned(),
         status,
