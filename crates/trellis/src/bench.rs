@@ -3,6 +3,7 @@
 //! authenticated requests per scenario, and one JSON line reports throughput, latency
 //! percentiles, errors and memory.
 
+pub(crate) mod deals;
 pub(crate) mod directory;
 pub(crate) mod import;
 pub(crate) mod matching;

@@ -138,6 +138,9 @@ pub(crate) enum ConfigCommand {
 pub(crate) enum BenchCommand {
     /// Load-test the JSON API of an in-process server on a fresh, demo-seeded database.
     Api(bench::ApiArgs),
+    /// Deal registration at CRM scale: the conflict check in process, then registrations
+    /// through the API.
+    Deals(bench::DealsArgs),
     /// Faceted partner-directory search over a fresh database with many generated partners.
     Directory(bench::DirectoryArgs),
     /// CSV import: a generated Salesforce account export into a fresh database, then again.
@@ -200,6 +203,9 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         Command::Bench {
             command: BenchCommand::Api(a),
         } => Box::pin(bench::run_api(&a, config)).await,
+        Command::Bench {
+            command: BenchCommand::Deals(a),
+        } => Box::pin(bench::run_deals(&a, config)).await,
         Command::Bench {
             command: BenchCommand::Directory(a),
         } => Box::pin(bench::run_directory(&a, config)).await,

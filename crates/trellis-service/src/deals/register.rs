@@ -8,7 +8,9 @@ use trellis_domain::{
 use trellis_store::Tx;
 use trellis_store::deals::registrations::{self as store, RegistrationFilter, RegistrationRow};
 use trellis_store::deals::trail;
+use trellis_store::partners::profiles as profile_store;
 use trellis_store::partners::tiers as tier_store;
+use trellis_store::platform::orgs as org_store;
 use trellis_store::platform::users as user_store;
 
 use super::conflicts::CompanyProbe;
@@ -18,6 +20,16 @@ use crate::crm::plain;
 use crate::platform::PageRequest;
 use crate::platform::email::{self, EmailMessage};
 use crate::{Actor, Error, Page, Result, Services};
+
+/// What registering needs to know about the partner.
+struct Registrant {
+    tier_rank: Option<u32>,
+    org_name: String,
+    /// Who reviews its registrations: its channel manager, else every reviewer.
+    reviewers: Vec<String>,
+    /// No deal registered yet.
+    first_deal: bool,
+}
 
 /// Largest amount accepted, in minor units: beyond any real deal, well inside `i64`.
 const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000_000;
@@ -251,6 +263,10 @@ fn new_row(
 impl Services {
     /// Registers a deal for the actor's partner organisation. Its conflicts are found, the
     /// rules of engagement may approve it at once, and the channel manager is told.
+    ///
+    /// Everything that can be read is read before the write transaction, which then only
+    /// inserts: on SQLite the writer is one connection, and its time per registration is the
+    /// ceiling of registrations per second.
     pub async fn register_deal(
         &self,
         actor: &Actor,
@@ -274,13 +290,10 @@ impl Services {
             .conflicts_for(&prepared, policy.policy.match_threshold(), None)
             .await?;
         let conflicts = candidates.iter().filter(|c| c.conflict).count();
-        let tier_rank = {
-            let mut c = self.db().read().await?;
-            tier_store::rank_of(&mut c.exec(), scope.org_id().as_uuid()).await?
-        };
+        let facts = self.registrant_facts(scope.org_id(), user.user_id).await?;
         let auto = policy.policy.auto_approve(&AutoFacts {
             conflicts,
-            tier_rank: tier_rank.and_then(|r| u32::try_from(r).ok()),
+            tier_rank: facts.tier_rank,
             amount: fields.amount,
         });
         let id = DealRegistrationId::new();
@@ -293,65 +306,82 @@ impl Services {
             conflicts,
             now,
         );
+        row.org_name.clone_from(&facts.org_name);
+        let submitted = Registration::try_from(row.clone())?;
+        let decided = match &auto {
+            Ok(verdict) => {
+                DealStatus::Approved.as_str().clone_into(&mut row.status);
+                row.sla_due_at = None;
+                row.decided_at = Some(now.millis());
+                row.decision_rule = Some(verdict.rule.as_str().to_owned());
+                row.decision_reason = Some(verdict.reason.clone());
+                row.protected_until = Some(now.plus(policy.policy.protection()).millis());
+                Some(Registration::try_from(row.clone())?)
+            }
+            Err(_) => None,
+        };
+        let waiting = auto
+            .as_ref()
+            .err()
+            .map_or_else(String::new, |why| format!("waiting for review: {why}"));
         let mut tx = self.db().begin().await?;
         store::insert(&mut tx.exec(), &row).await?;
-        let submitted = self.reread(&mut tx, id).await?;
-        let waiting = match &auto {
-            Ok(_) => String::new(),
-            Err(why) => format!("waiting for review: {why}"),
+        let submit = Step {
+            name: "submitted",
+            event: "deal.registered",
+            rule: None,
+            policy_version: Some(policy.version),
+            reason: waiting,
         };
-        self.deal_step(
-            &mut tx,
-            actor,
-            now,
-            None,
-            &submitted,
-            Step {
-                name: "submitted",
-                event: "deal.registered",
-                rule: None,
-                policy_version: Some(policy.version),
-                reason: waiting,
-            },
-        )
-        .await?;
-        let registration = if let Ok(verdict) = auto {
-            DealStatus::Approved.as_str().clone_into(&mut row.status);
-            row.sla_due_at = None;
-            row.decided_at = Some(now.millis());
-            row.decision_rule = Some(verdict.rule.as_str().to_owned());
-            row.decision_reason = Some(verdict.reason.clone());
-            row.protected_until = Some(now.plus(policy.policy.protection()).millis());
-            row.updated_at = now.millis();
-            if !store::update(&mut tx.exec(), &row).await? {
-                return Err(Error::Internal(anyhow::anyhow!("new registration changed")));
-            }
-            let approved = self.reread(&mut tx, id).await?;
-            self.deal_step(
-                &mut tx,
-                actor,
-                now,
-                Some(&submitted),
-                &approved,
-                Step {
+        self.deal_step(&mut tx, actor, now, None, &submitted, submit)
+            .await?;
+        let registration = match (auto, decided) {
+            (Ok(verdict), Some(approved)) => {
+                let step = Step {
                     name: "approved",
                     event: "deal.approved",
                     rule: Some(verdict.rule),
                     policy_version: Some(policy.version),
                     reason: verdict.reason,
-                },
-            )
-            .await?;
-            self.tell_partner(&mut tx, &approved, now).await?;
-            approved
-        } else {
-            self.tell_reviewers(&mut tx, &submitted, now).await?;
-            submitted
+                };
+                self.deal_step(&mut tx, actor, now, Some(&submitted), &approved, step)
+                    .await?;
+                self.tell_partner(&mut tx, &approved, now).await?;
+                approved
+            }
+            _ => {
+                self.queue_review_emails(&mut tx, &submitted, &facts.reviewers, now)
+                    .await?;
+                submitted
+            }
         };
-        self.note_first_deal(&mut tx, actor, scope.org_id(), now)
-            .await?;
+        if facts.first_deal {
+            self.note_first_deal(&mut tx, actor, scope.org_id(), now)
+                .await?;
+        }
         tx.commit().await?;
         Ok(registration)
+    }
+
+    /// What registering reads about the partner, in one read.
+    async fn registrant_facts(&self, org: OrgId, _user: UserId) -> Result<Registrant> {
+        let mut c = self.db().read().await?;
+        let tier_rank = tier_store::rank_of(&mut c.exec(), org.as_uuid()).await?;
+        let profile = profile_store::find(&mut c.exec(), org.as_uuid()).await?;
+        let org_name = org_store::find(&mut c.exec(), org.as_uuid())
+            .await?
+            .ok_or(Error::NotFound)?
+            .name;
+        let reviewers = match user_store::partner_owner_email(&mut c.exec(), org.as_uuid()).await? {
+            Some(email) => vec![email],
+            None => user_store::reviewers(&mut c.exec()).await?,
+        };
+        Ok(Registrant {
+            tier_rank: tier_rank.and_then(|r| u32::try_from(r).ok()),
+            org_name,
+            reviewers,
+            first_deal: profile.is_some_and(|p| p.first_deal_at.is_none()),
+        })
     }
 
     pub(crate) async fn reread(&self, tx: &mut Tx, id: DealRegistrationId) -> Result<Registration> {
@@ -555,19 +585,18 @@ impl Services {
             .ok_or(Error::NotFound)
     }
 
-    /// Tells the partner's channel manager (or, without one, every reviewer) that a
-    /// registration waits for review.
-    pub(crate) async fn tell_reviewers(
+    /// Queues the "to review" e-mail of a registration to each recipient.
+    async fn queue_review_emails(
         &self,
         tx: &mut Tx,
         r: &Registration,
+        recipients: &[String],
         now: Timestamp,
     ) -> Result<()> {
-        let recipients = self.reviewers_of(tx, r.partner_id).await?;
         let link = self.config().link(&format!("/console/deals/{}", r.id));
         for to in recipients {
             let msg = EmailMessage {
-                to,
+                to: to.clone(),
                 subject: format!(
                     "Deal registration to review: {} ({})",
                     r.company_name, r.partner_name

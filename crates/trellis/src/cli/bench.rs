@@ -81,3 +81,36 @@ pub(crate) struct ImportArgs {
 pub(crate) async fn run_import(args: &ImportArgs, config: Config) -> anyhow::Result<()> {
     Box::pin(crate::bench::import::run(args, config)).await
 }
+
+/// `trellis bench deals`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct DealsArgs {
+    /// Accounts, open opportunities and active registrations each.
+    #[arg(long, value_name = "N", default_value_t = 100_000,
+        value_parser = clap::value_parser!(u64).range(1..=5_000_000))]
+    pub n: u64,
+    /// Conflict checks measured in process.
+    #[arg(long, value_name = "K", default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub checks: u64,
+    /// Registrations sent through the API.
+    #[arg(long, value_name = "R", default_value_t = 20_000,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub requests: u64,
+    /// Concurrent partner clients.
+    #[arg(long, value_name = "C", default_value_t = 32,
+        value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub concurrency: u64,
+    /// Seed of the generated companies.
+    #[arg(long, default_value_t = 20_261_124)]
+    pub seed: u64,
+    /// Benchmark on this (empty) database instead of a fresh SQLite database in a temporary
+    /// directory.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+/// Runs the deal-registration benchmark.
+pub(crate) async fn run_deals(args: &DealsArgs, config: Config) -> anyhow::Result<()> {
+    Box::pin(crate::bench::deals::run(args, config)).await
+}
