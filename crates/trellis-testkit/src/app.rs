@@ -402,6 +402,11 @@ impl Browser {
         })
     }
 
+    /// `http://127.0.0.1:PORT`, for requests made with [`Browser::http`] directly.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
     /// GET a page.
     pub async fn get(&self, path: &str) -> anyhow::Result<Page> {
         page(
