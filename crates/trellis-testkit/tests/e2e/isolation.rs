@@ -533,7 +533,11 @@ async fn a_partner_is_sent_to_its_portal_from_every_console_route() {
     let csrf = browser.get("/portal").await.unwrap().csrf().unwrap();
     let id = app.vendor_id().to_string();
     let pages = trellis_web::ui::console_pages();
-    assert!(pages.iter().any(|p| p.path == "/console/accounts/{id}"));
+    assert!(
+        pages
+            .iter()
+            .any(|p| p.path == "/console/imports/{id}/progress")
+    );
     for page in pages {
         // Every placeholder gets an id (the vendor's: a real object, whatever its kind).
         let path: String = page

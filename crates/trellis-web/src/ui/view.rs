@@ -5,6 +5,7 @@
 use trellis_domain::crm::{OpportunityStatus, Relationship};
 use trellis_domain::partners::profile::{Industry, PartnerStatus, Segment};
 use trellis_domain::{OrgKind, PartnerType, Permission, Region, Role, Timestamp};
+use trellis_service::crm::import::ImportStatus;
 
 use super::assets;
 use super::flash::Flash;
@@ -115,6 +116,7 @@ fn nav_for(side: Side, role: Role) -> Vec<(&'static str, &'static str)> {
                 "Opportunities",
                 Some(Permission::CrmRead),
             ),
+            ("/console/imports", "Imports", Some(Permission::CrmManage)),
             ("/console/users", "Users", Some(Permission::UsersRead)),
             (
                 "/console/tokens",
@@ -266,6 +268,25 @@ impl Look for OpportunityStatus {
     }
 }
 
+impl Look for ImportStatus {
+    fn show(&self) -> String {
+        match self {
+            ImportStatus::Running => "Running",
+            ImportStatus::Succeeded => "Succeeded",
+            ImportStatus::Failed => "Failed",
+        }
+        .into()
+    }
+
+    fn badge(&self) -> &'static str {
+        match self {
+            ImportStatus::Running => "badge-amber",
+            ImportStatus::Succeeded => "badge-green",
+            ImportStatus::Failed => "badge-red",
+        }
+    }
+}
+
 impl Look for PartnerStatus {
     fn show(&self) -> String {
         self.label().into()
@@ -326,8 +347,12 @@ mod tests {
         let console = nav_for(Side::Console, Role::SalesRep);
         assert!(console.iter().any(|(h, _)| *h == "/console/partners"));
         assert!(!console.iter().any(|(h, _)| *h == "/console/webhooks"));
-        assert_eq!(nav_for(Side::Console, Role::VendorAdmin).len(), 11);
+        assert_eq!(nav_for(Side::Console, Role::VendorAdmin).len(), 12);
         assert!(console.iter().any(|(h, _)| *h == "/console/accounts"));
+        assert!(
+            !console.iter().any(|(h, _)| *h == "/console/imports"),
+            "importing needs crm:write"
+        );
         let manager = nav_for(Side::Console, Role::ChannelManager);
         assert!(manager.iter().any(|(h, _)| *h == "/console/applications"));
         assert!(!manager.iter().any(|(h, _)| *h == "/console/program"));

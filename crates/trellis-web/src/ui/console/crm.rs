@@ -1,14 +1,19 @@
-//! CRM data in the console: accounts with their contacts and opportunities. Reading needs
-//! `crm:read`, which the services enforce.
+//! CRM data in the console: accounts with their contacts and opportunities, and CSV imports
+//! (upload, column-mapping preview, live progress, report). Reading needs `crm:read` and
+//! importing `crm:write`; the services enforce both, the pages only hide what a role cannot
+//! use.
 
 mod accounts;
+mod imports;
+mod mapping;
 mod opportunities;
+mod upload;
 
 use std::collections::HashMap;
 use std::str::FromStr;
 
 use trellis_domain::UserId;
-use trellis_service::crm::{Account, CrmContact, Opportunity};
+use trellis_service::crm::{Account, CrmContact, Import, Opportunity};
 
 use super::super::book::RouteBook;
 use trellis_service::platform::PageRequest;
@@ -19,7 +24,9 @@ use super::super::session::VendorSession;
 use super::super::view::Choice;
 
 pub(super) fn routes(book: RouteBook) -> RouteBook {
-    opportunities::routes(accounts::routes(book))
+    upload::routes(imports::routes(opportunities::routes(accounts::routes(
+        book,
+    ))))
 }
 
 /// What a CRM list reads from its address: its filters (as given; a ticked "archived" box is
@@ -160,6 +167,12 @@ impl Owned for CrmContact {
 impl Owned for Opportunity {
     fn owner(&self) -> (Option<UserId>, &str) {
         (self.owner_id, &self.owner_name)
+    }
+}
+
+impl Owned for Import {
+    fn owner(&self) -> (Option<UserId>, &str) {
+        (self.started_by, "")
     }
 }
 

@@ -6,7 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::response::IntoResponse;
 use trellis_domain::crm::Relationship;
-use trellis_domain::{AccountId, UserId};
+use trellis_domain::{AccountId, Permission, UserId};
 use trellis_service::crm::{
     Account, AccountQuery, CrmContact, CrmContactQuery, Opportunity, OpportunityQuery,
 };
@@ -41,6 +41,7 @@ struct ListPage {
     f: Filters,
     filtered: bool,
     pager: Paging,
+    can_import: bool,
 }
 
 async fn index(s: VendorSession, q: Query) -> PageResult {
@@ -76,6 +77,7 @@ async fn index(s: VendorSession, q: Query) -> PageResult {
         owners,
         filtered: list.filtered(),
         pager: list.paging(found.next.map(|c| c.encode())),
+        can_import: s.can(Permission::CrmManage),
     };
     Ok(page.into_response())
 }

@@ -5,7 +5,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::response::IntoResponse;
 use trellis_domain::crm::OpportunityStatus;
-use trellis_domain::{AccountId, OpportunityId, UserId};
+use trellis_domain::{AccountId, OpportunityId, Permission, UserId};
 use trellis_service::crm::{Account, Opportunity, OpportunityQuery};
 
 use super::{AccountNames, ListQuery, Owners, Paging, attributes, filter};
@@ -40,6 +40,7 @@ struct ListPage {
     f: Filters,
     filtered: bool,
     pager: Paging,
+    can_import: bool,
 }
 
 async fn index(s: VendorSession, q: Query) -> PageResult {
@@ -83,6 +84,7 @@ async fn index(s: VendorSession, q: Query) -> PageResult {
         owners,
         filtered: list.filtered(),
         pager: list.paging(found.next.map(|c| c.encode())),
+        can_import: s.can(Permission::CrmManage),
     };
     Ok(page.into_response())
 }
