@@ -3,7 +3,8 @@
 //! Each tool labels its export columns its own way: Salesforce writes "Account Name" and
 //! "Billing Country", HubSpot "Company name" and "Country/Region". A [`Field`] lists the
 //! labels it is known by; [`Columns::detect`] finds them (case, spacing and punctuation
-//! ignored), and a saved mapping ("name=Firmenname") overrides the detection.
+//! ignored), and a saved mapping ("name=Firmenname") overrides the detection; "website=" says
+//! the file has no column for a field, so none is detected. [`mapping_text`] writes a mapping.
 
 use std::collections::BTreeMap;
 
@@ -43,7 +44,8 @@ pub enum MappingError {
 
 impl Columns {
     /// Finds the fields' columns by their labels, with `mapping` (`field=Column Label`,
-    /// comma-separated) taking precedence.
+    /// comma-separated) taking precedence; `field=` with no label means the file has no column
+    /// for the field.
     pub fn detect(
         headers: &[String],
         fields: &[Field],
@@ -51,6 +53,7 @@ impl Columns {
     ) -> Result<Self, MappingError> {
         let normalised: Vec<String> = headers.iter().map(|h| normalise(h)).collect();
         let mut found = BTreeMap::new();
+        let mut absent = Vec::new();
         for pair in mapping
             .unwrap_or("")
             .split(',')
@@ -65,6 +68,10 @@ impl Columns {
                 .iter()
                 .find(|f| f.key.eq_ignore_ascii_case(key))
                 .ok_or_else(|| MappingError::UnknownField(key.to_owned()))?;
+            if column.is_empty() {
+                absent.push(field.key);
+                continue;
+            }
             let index = normalised
                 .iter()
                 .position(|h| *h == normalise(column))
@@ -80,11 +87,15 @@ impl Columns {
             }
             // A column serves one field: "Company ID" mapped to the account must not also
             // be read as the record's own id.
-            let index = field.labels.iter().find_map(|label| {
-                let label = normalise(label);
-                (0..normalised.len())
-                    .find(|&i| normalised[i] == label && !found.values().any(|&c| c == i))
-            });
+            let index = if absent.contains(&field.key) {
+                None
+            } else {
+                field.labels.iter().find_map(|label| {
+                    let label = normalise(label);
+                    (0..normalised.len())
+                        .find(|&i| normalised[i] == label && !found.values().any(|&c| c == i))
+                })
+            };
             match index {
                 Some(i) => {
                     found.insert(field.key, i);
@@ -123,6 +134,17 @@ impl Columns {
             .find(|(_, c)| **c == column)
             .map(|(k, _)| *k)
     }
+}
+
+/// The mapping text of `(field, column)` pairs, `None` for a field the file has no column
+/// for: `name=Firmenname,website=`. Commas are left out of column labels, which is safe
+/// because labels compare without punctuation ("Amount (USD, net)" is "Amount (USD net)").
+pub fn mapping_text<'a>(pairs: impl IntoIterator<Item = (&'a str, Option<&'a str>)>) -> String {
+    pairs
+        .into_iter()
+        .map(|(field, column)| format!("{field}={}", column.unwrap_or("").replace(',', "")))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Header labels compare without case, spacing or punctuation: "Country/Region",
@@ -200,5 +222,21 @@ mod tests {
             Columns::detect(&h, FIELDS, Some("Firmenname")).unwrap_err(),
             MappingError::Malformed("Firmenname".into())
         );
+    }
+
+    #[test]
+    fn a_mapping_can_say_a_field_has_no_column_and_is_written_back_readably() {
+        let h = headers(&["Account Name", "Country", "Amount (USD, net)"]);
+        let c = Columns::detect(&h, FIELDS, Some("country=")).unwrap();
+        assert_eq!((c.get("name"), c.get("country")), (Some(0), None));
+        assert_eq!(c.field_of(1), None, "the column is left to the attributes");
+        assert!(matches!(
+            Columns::detect(&h, FIELDS, Some("name=")).unwrap_err(),
+            MappingError::Missing { field: "name", .. }
+        ));
+        let text = mapping_text([("name", Some("Amount (USD, net)")), ("country", None)]);
+        assert_eq!(text, "name=Amount (USD net),country=");
+        let c = Columns::detect(&h, FIELDS, Some(&text)).unwrap();
+        assert_eq!((c.get("name"), c.get("country")), (Some(2), None));
     }
 }

@@ -33,6 +33,11 @@ impl Row {
 pub enum ReadError {
     #[error("the file is empty")]
     Empty,
+    /// A spreadsheet, document or other binary file rather than text.
+    #[error(
+        "this is {0}, not a CSV file; save it as CSV (comma or semicolon separated) and try again"
+    )]
+    NotText(&'static str),
     #[error("line {line}: {message}")]
     Malformed { line: u64, message: String },
     #[error("the header row has an empty column name in column {column}")]
@@ -47,6 +52,9 @@ pub enum ReadError {
 
 /// Reads a CSV file's bytes.
 pub fn read(bytes: &[u8]) -> Result<Table, ReadError> {
+    if let Some(what) = binary_kind(bytes) {
+        return Err(ReadError::NotText(what));
+    }
     let (text, encoding) = decode(bytes);
     if text.trim().is_empty() {
         return Err(ReadError::Empty);
@@ -142,6 +150,30 @@ impl LineCounter {
         }
         self.breaks + 1
     }
+}
+
+/// What a file that is not text is, by its signature: workbooks people pick by mistake, or any
+/// file with NUL bytes, which no text has outside UTF-16 (recognised by its byte-order mark).
+fn binary_kind(bytes: &[u8]) -> Option<&'static str> {
+    const SIGNATURES: &[(&[u8], &str)] = &[
+        (
+            b"PK\x03\x04",
+            "an Excel (.xlsx) or OpenDocument workbook, or another ZIP archive",
+        ),
+        (
+            b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1",
+            "an Excel 97-2003 workbook (.xls)",
+        ),
+        (b"%PDF-", "a PDF document"),
+    ];
+    if encoding_rs::Encoding::for_bom(bytes).is_some() {
+        return None;
+    }
+    SIGNATURES
+        .iter()
+        .find(|(magic, _)| bytes.starts_with(magic))
+        .map(|(_, what)| *what)
+        .or_else(|| memchr::memchr(0, bytes).map(|_| "a binary file"))
 }
 
 /// Text of the bytes: a byte-order mark decides; else UTF-8 if the bytes are valid UTF-8;
@@ -331,6 +363,16 @@ mod tests {
         assert_eq!(
             read(b"Name,Country,name\n").unwrap_err().to_string(),
             "the header row names the column \"name\" twice (columns 1 and 3)"
+        );
+        assert_eq!(
+            read(b"PK\x03\x04\x14\x00\x06\x00").unwrap_err(),
+            ReadError::NotText("an Excel (.xlsx) or OpenDocument workbook, or another ZIP archive")
+        );
+        assert!(
+            read(b"\x89PNG\r\n\x1a\n\x00\x00")
+                .unwrap_err()
+                .to_string()
+                .starts_with("this is a binary file, not a CSV file")
         );
         // A trailing delimiter leaves an unnamed last column, which is fine.
         assert_eq!(read(b"Name,Country,\nAcme,US,\n").unwrap().rows.len(), 1);

@@ -61,6 +61,11 @@ pub struct PartnerFixture {
 impl TestApp {
     /// Starts the application with a vendor org and `admin@vendor.example` (vendor admin).
     pub async fn spawn() -> anyhow::Result<Self> {
+        Self::spawn_with(WebConfig::default()).await
+    }
+
+    /// [`TestApp::spawn`] with these web settings (a small upload limit, say).
+    pub async fn spawn_with(web: WebConfig) -> anyhow::Result<Self> {
         let db = TestDb::create().await?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let base_url = format!("http://{}", listener.local_addr()?);
@@ -82,7 +87,7 @@ impl TestApp {
             ..JobsConfig::default()
         };
         let runner = Runner::new(services.clone(), &jobs)?;
-        let router = trellis_web::router(AppState::new(services.clone(), WebConfig::default()));
+        let router = trellis_web::router(AppState::new(services.clone(), web));
         let shutdown = CancellationToken::new();
         tokio::spawn(trellis_web::serve(
             listener,
@@ -402,6 +407,11 @@ impl Browser {
         })
     }
 
+    /// `http://127.0.0.1:PORT`, for requests made with [`Browser::http`] directly.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
     /// GET a page.
     pub async fn get(&self, path: &str) -> anyhow::Result<Page> {
         page(
@@ -419,6 +429,47 @@ impl Browser {
             self.http
                 .post(format!("{}{path}", self.base_url))
                 .form(form)
+                .send()
+                .await?,
+        )
+        .await
+    }
+
+    /// POSTs a `multipart/form-data` form, as a browser sends a file upload: `fields` in
+    /// order, then the file as the field `file`.
+    pub async fn upload(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file_name: &str,
+        bytes: &[u8],
+    ) -> anyhow::Result<Page> {
+        const BOUNDARY: &str = "----TrellisTestBoundary7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        page(
+            self.http
+                .post(format!("{}{path}", self.base_url))
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={BOUNDARY}"),
+                )
+                .body(body)
                 .send()
                 .await?,
         )

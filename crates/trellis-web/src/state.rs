@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use trellis_service::Services;
 
 use crate::config::WebConfig;
+use crate::ui::uploads::Uploads;
 
 /// What handlers can ask for: the services and the web settings.
 #[derive(Clone, Debug)]
@@ -23,6 +24,8 @@ pub struct WebSettings {
     pub config: WebConfig,
     /// Whether cookies are `Secure` with the `__Host-` prefix.
     pub secure_cookies: bool,
+    /// Files uploaded for an import, waiting for its confirmation.
+    pub(crate) uploads: Arc<Uploads>,
 }
 
 impl WebSettings {
@@ -65,6 +68,7 @@ impl AppState {
             web: Arc::new(WebSettings {
                 config,
                 secure_cookies,
+                uploads: Arc::default(),
             }),
         }
     }

@@ -20,6 +20,7 @@ mod profile_form;
 mod public;
 mod session;
 mod tokens;
+pub(crate) mod uploads;
 mod user_actions;
 mod view;
 

@@ -214,6 +214,27 @@ pub struct ImportReport {
     pub warnings_total: usize,
 }
 
+impl ImportReport {
+    /// Every error and then every warning kept, as CSV (`line,column,severity,message`) with
+    /// each cell neutralised against spreadsheet formulas.
+    pub fn to_csv(&self) -> Vec<u8> {
+        let header = ["line", "column", "severity", "message"].map(String::from);
+        let rows = [("error", &self.errors), ("warning", &self.warnings)]
+            .into_iter()
+            .flat_map(|(severity, issues)| {
+                issues.iter().map(move |i| {
+                    [
+                        i.line.to_string(),
+                        i.column.clone(),
+                        severity.to_owned(),
+                        i.message.clone(),
+                    ]
+                })
+            });
+        trellis_csv::write_neutralised(std::iter::once(header).chain(rows))
+    }
+}
+
 /// Whether an import is running, done or failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

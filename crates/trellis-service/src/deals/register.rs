@@ -335,25 +335,22 @@ impl Services {
         };
         self.deal_step(&mut tx, actor, now, None, &submitted, submit)
             .await?;
-        let registration = match (auto, decided) {
-            (Ok(verdict), Some(approved)) => {
-                let step = Step {
-                    name: "approved",
-                    event: "deal.approved",
-                    rule: Some(verdict.rule),
-                    policy_version: Some(policy.version),
-                    reason: verdict.reason,
-                };
-                self.deal_step(&mut tx, actor, now, Some(&submitted), &approved, step)
-                    .await?;
-                self.tell_partner(&mut tx, &approved, now).await?;
-                approved
-            }
-            _ => {
-                self.queue_review_emails(&mut tx, &submitted, &facts.reviewers, now)
-                    .await?;
-                submitted
-            }
+        let registration = if let (Ok(verdict), Some(approved)) = (auto, decided) {
+            let step = Step {
+                name: "approved",
+                event: "deal.approved",
+                rule: Some(verdict.rule),
+                policy_version: Some(policy.version),
+                reason: verdict.reason,
+            };
+            self.deal_step(&mut tx, actor, now, Some(&submitted), &approved, step)
+                .await?;
+            self.tell_partner(&mut tx, &approved, now).await?;
+            approved
+        } else {
+            self.queue_review_emails(&mut tx, &submitted, &facts.reviewers, now)
+                .await?;
+            submitted
         };
         if facts.first_deal {
             self.note_first_deal(&mut tx, actor, scope.org_id(), now)

@@ -362,3 +362,82 @@ async fn onboard(c: &Client, app: &TestApp, link: &str) {
     click(c, "form[action='/logout'] button").await;
     wait_for(c, "#email").await;
 }
+
+#[tokio::test]
+async fn a_vendor_admin_imports_a_csv_through_the_form_and_sees_it_finish_in_a_real_browser() {
+    let app = TestApp::spawn().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("browser-accounts.csv");
+    // Enough rows that the import is usually still running when its page opens, so the page's
+    // script follows it; one row is bad and is reported.
+    let csv: String = std::iter::once("Firma,Website,Employees\n".to_owned())
+        .chain((0..4000).map(|i| {
+            let employees = if i == 7 { "many" } else { "12" };
+            format!("Browser Account {i:04},b{i}.example,{employees}\n")
+        }))
+        .collect();
+    std::fs::write(&file, csv).unwrap();
+    let (_driver, c) = browser().await;
+    sign_in(&c, &app, "admin@vendor.example").await;
+
+    c.goto(&app.url("/console/imports/new")).await.unwrap();
+    find(&c, "#kind")
+        .await
+        .select_by_value("accounts")
+        .await
+        .unwrap();
+    click(&c, "#partial").await;
+    type_into(&c, "#file", file.to_str().unwrap()).await;
+    click(&c, "#import-form button[type=submit]").await;
+    // "Firma" is no label the importer knows: map it by hand.
+    wait_for(&c, "#mapping-form").await;
+    find(&c, "#map-0")
+        .await
+        .select_by_value("name")
+        .await
+        .unwrap();
+    click(&c, "#mapping-form button[type=submit]").await;
+
+    let outcome = wait_for(&c, "#import-outcome").await.text().await.unwrap();
+    assert!(outcome.contains("Done"), "{outcome}");
+    let count = |id: &'static str| {
+        let c = c.clone();
+        async move { find(&c, id).await.text().await.unwrap() }
+    };
+    assert_eq!(count("#count-created").await, "3999");
+    assert_eq!(count("#count-rejected").await, "1");
+    let errors = find(&c, "#errors-table").await.text().await.unwrap();
+    assert!(errors.contains("many"), "{errors}");
+    follows_a_running_import_in_place(&c, &app).await;
+    c.close().await.unwrap();
+}
+
+/// The page's script, on an import whose progress the test moves on: the figures change in
+/// place (the page is not reloaded), and the page reloads once the import has ended.
+async fn follows_a_running_import_in_place(c: &Client, app: &TestApp) {
+    let mut row = crate::crm_pages::running_import(0, 1000);
+    crate::crm_pages::write_import(app, &row, true).await;
+    c.goto(&app.url(&format!("/console/imports/{}", row.id)))
+        .await
+        .unwrap();
+    wait_for(c, "[data-progress-url]").await;
+    // A mark that survives only as long as this very page does.
+    c.execute("window.trellisMark = 1; return null;", vec![])
+        .await
+        .unwrap();
+    row.rows_done = 500;
+    crate::crm_pages::write_import(app, &row, false).await;
+    wait_for(c, "progress[value='500']").await;
+    let done = find(c, "[data-progress=done]").await.text().await.unwrap();
+    assert_eq!(done, "500");
+    let marked = c.execute("return window.trellisMark === 1;", vec![]).await;
+    assert_eq!(marked.unwrap(), json!(true), "updated without reloading");
+    "succeeded".clone_into(&mut row.status);
+    (row.rows_done, row.created_count, row.finished_at) = (1000, 1000, Some(1));
+    crate::crm_pages::write_import(app, &row, false).await;
+    wait_for(c, "#import-outcome").await;
+    assert_eq!(
+        find(c, "#count-created").await.text().await.unwrap(),
+        "1000"
+    );
+}

@@ -562,3 +562,43 @@ async fn a_partner_cannot_reach_another_partner_through_ids_in_bodies_or_filters
     assert_eq!(r.body["items"].as_array().map(Vec::len), Some(0));
     assert_eq!(snapshot(&w).await, before);
 }
+
+/// The console is for the vendor's people: a partner signed in gets its portal for every
+/// console route, read or write, whatever the id, so a console page added later cannot leak.
+#[tokio::test]
+async fn a_partner_is_sent_to_its_portal_from_every_console_route() {
+    let app = TestApp::spawn().await.unwrap();
+    let partner = app.partner("Alpha Partners").await.unwrap();
+    let browser = app.browser_as(&partner.admin_email).await.unwrap();
+    let csrf = browser.get("/portal").await.unwrap().csrf().unwrap();
+    let id = app.vendor_id().to_string();
+    let pages = trellis_web::ui::console_pages();
+    assert!(
+        pages
+            .iter()
+            .any(|p| p.path == "/console/imports/{id}/progress")
+    );
+    for page in pages {
+        // Every placeholder gets an id (the vendor's: a real object, whatever its kind).
+        let path: String = page
+            .path
+            .split('{')
+            .enumerate()
+            .map(|(i, part)| match part.split_once('}') {
+                Some((_, rest)) if i > 0 => format!("{id}{rest}"),
+                _ => part.to_owned(),
+            })
+            .collect();
+        let r = if page.method == axum::http::Method::GET {
+            browser.get(&path).await.unwrap()
+        } else {
+            browser.post(&path, &[("_csrf", &csrf)]).await.unwrap()
+        };
+        assert_eq!(
+            (r.status, r.location.as_deref()),
+            (StatusCode::SEE_OTHER, Some("/portal")),
+            "{} {path}",
+            page.method
+        );
+    }
+}

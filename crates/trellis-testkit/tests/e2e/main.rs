@@ -1,5 +1,5 @@
 //! End-to-end suites against the real application (`TestApp`): the HTTP API and its
-//! conventions, sign-in and sessions, tenant isolation driven by the route list, webhooks and
+//! conventions, sign-in and sessions, the console's CRM pages and imports, tenant isolation driven by the route list, webhooks and
 //! e-mail through real listeners, and a real browser. They run on SQLite, and on PostgreSQL
 //! when `TRELLIS_TEST_PG_URL` is set.
 #![allow(
@@ -13,6 +13,7 @@ mod api_conventions;
 mod auth;
 mod browser;
 mod crm;
+mod crm_pages;
 mod deals;
 mod isolation;
 mod openapi;

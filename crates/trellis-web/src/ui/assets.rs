@@ -1,4 +1,4 @@
-//! The embedded stylesheet and icon, served at content-hashed names with a year-long cache
+//! The embedded stylesheet, icon and scripts, served at content-hashed names with a year-long cache
 //! lifetime: a new build changes the name, so browsers never keep a stale copy.
 
 use std::fmt::Write as _;
@@ -16,6 +16,7 @@ pub(crate) const ROUTE: &str = "/assets/{file}";
 
 const CSS: &str = include_str!("../../assets/trellis.css");
 const ICON: &str = include_str!("../../assets/icon.svg");
+const IMPORT_PROGRESS: &str = include_str!("../../assets/import-progress.js");
 
 struct Asset {
     url: String,
@@ -36,10 +37,16 @@ fn hashed(stem: &str, ext: &str, body: &'static str, content_type: &'static str)
     }
 }
 
-static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
+static ASSETS: LazyLock<[Asset; 3]> = LazyLock::new(|| {
     [
         hashed("trellis", "css", CSS, "text/css; charset=utf-8"),
         hashed("icon", "svg", ICON, "image/svg+xml"),
+        hashed(
+            "import-progress",
+            "js",
+            IMPORT_PROGRESS,
+            "text/javascript; charset=utf-8",
+        ),
     ]
 });
 
@@ -51,6 +58,11 @@ pub(crate) fn css_url() -> &'static str {
 /// The icon's current URL.
 pub(crate) fn icon_url() -> &'static str {
     &ASSETS[1].url
+}
+
+/// The URL of the script that follows a running import.
+pub(crate) fn import_progress_url() -> &'static str {
+    &ASSETS[2].url
 }
 
 /// Serves an asset by its hashed name; any other name is a 404.
@@ -92,5 +104,6 @@ mod tests {
         assert_eq!(ext(css_url()).as_deref(), Some("css"));
         assert_eq!(css_url().len(), "/assets/trellis-.css".len() + 12);
         assert_eq!(ext(icon_url()).as_deref(), Some("svg"));
+        assert_eq!(ext(import_progress_url()).as_deref(), Some("js"));
     }
 }

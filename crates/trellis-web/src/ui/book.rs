@@ -2,6 +2,7 @@
 //! the route catalog is built by the same code that registers the routes.
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
@@ -48,6 +49,21 @@ impl RouteBook {
         T: 'static,
     {
         self.add(Method::POST, path, post(handler))
+    }
+
+    /// Adds a POST target for a file upload. The request body limit is lifted for this route
+    /// only: the handler reads the body itself and must enforce its own limit
+    /// (`web.max_import_bytes`), which is configured at run time.
+    pub(crate) fn post_upload<H, T>(self, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(
+            Method::POST,
+            path,
+            post(handler).layer(DefaultBodyLimit::disable()),
+        )
     }
 
     fn add(mut self, method: Method, path: &'static str, route: MethodRouter<AppState>) -> Self {

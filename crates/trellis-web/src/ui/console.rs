@@ -5,6 +5,7 @@
 
 mod applications;
 mod audit;
+mod crm;
 mod dashboard;
 mod ipp;
 mod jobs;
@@ -15,7 +16,11 @@ mod program;
 mod users;
 mod webhooks;
 
+use trellis_service::platform::PageRequest;
+use trellis_service::platform::users::User;
+
 use super::book::RouteBook;
+use super::error::PageResult;
 use super::session::VendorSession;
 use super::tokens;
 
@@ -23,8 +28,18 @@ pub(crate) fn routes(book: RouteBook) -> RouteBook {
     let book = book.get("/console", dashboard::show);
     let book = users::routes(partner::routes(partners::routes(book)));
     let book = ipp::routes(program::routes(applications::routes(book)));
-    let book = onboarding::routes(book);
+    let book = crm::routes(onboarding::routes(book));
     let book =
         tokens::routes::<VendorSession>(book, "/console/tokens", "/console/tokens/{id}/revoke");
     jobs::routes(audit::routes(webhooks::routes(book)))
+}
+
+/// The vendor's users (the first 200 by name): owner choices and owners' names.
+async fn vendor_users(s: &VendorSession) -> PageResult<Vec<User>> {
+    let vendor = s.services.vendor_org().await?.map(|o| o.id);
+    let page = PageRequest {
+        cursor: None,
+        limit: Some(200),
+    };
+    Ok(s.services.list_users(&s.actor, vendor, &page).await?.items)
 }

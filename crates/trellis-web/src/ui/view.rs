@@ -2,8 +2,10 @@
 //! message), and small display helpers the templates call: `x.show()` for a label or "—",
 //! `x.badge()` for the badge colour class.
 
+use trellis_domain::crm::{OpportunityStatus, Relationship};
 use trellis_domain::partners::profile::{Industry, PartnerStatus, Segment};
 use trellis_domain::{OrgKind, PartnerType, Permission, Region, Role, Timestamp};
+use trellis_service::crm::import::ImportStatus;
 
 use super::assets;
 use super::flash::Flash;
@@ -108,6 +110,13 @@ fn nav_for(side: Side, role: Role) -> Vec<(&'static str, &'static str)> {
                 "Program",
                 Some(Permission::ProgramManage),
             ),
+            ("/console/accounts", "Accounts", Some(Permission::CrmRead)),
+            (
+                "/console/opportunities",
+                "Opportunities",
+                Some(Permission::CrmRead),
+            ),
+            ("/console/imports", "Imports", Some(Permission::CrmManage)),
             ("/console/users", "Users", Some(Permission::UsersRead)),
             (
                 "/console/tokens",
@@ -230,6 +239,54 @@ macro_rules! look_by_label {
 }
 look_by_label!(PartnerType, Region, OrgKind, Industry, Segment);
 
+impl Look for Relationship {
+    fn show(&self) -> String {
+        self.label().into()
+    }
+
+    fn badge(&self) -> &'static str {
+        match self {
+            Relationship::Customer => "badge-green",
+            Relationship::Prospect => "badge-blue",
+            Relationship::Partner => "badge-violet",
+            Relationship::Other => "badge-gray",
+        }
+    }
+}
+
+impl Look for OpportunityStatus {
+    fn show(&self) -> String {
+        self.label().into()
+    }
+
+    fn badge(&self) -> &'static str {
+        match self {
+            OpportunityStatus::Open => "badge-blue",
+            OpportunityStatus::Won => "badge-green",
+            OpportunityStatus::Lost => "badge-red",
+        }
+    }
+}
+
+impl Look for ImportStatus {
+    fn show(&self) -> String {
+        match self {
+            ImportStatus::Running => "Running",
+            ImportStatus::Succeeded => "Succeeded",
+            ImportStatus::Failed => "Failed",
+        }
+        .into()
+    }
+
+    fn badge(&self) -> &'static str {
+        match self {
+            ImportStatus::Running => "badge-amber",
+            ImportStatus::Succeeded => "badge-green",
+            ImportStatus::Failed => "badge-red",
+        }
+    }
+}
+
 impl Look for PartnerStatus {
     fn show(&self) -> String {
         self.label().into()
@@ -290,7 +347,12 @@ mod tests {
         let console = nav_for(Side::Console, Role::SalesRep);
         assert!(console.iter().any(|(h, _)| *h == "/console/partners"));
         assert!(!console.iter().any(|(h, _)| *h == "/console/webhooks"));
-        assert_eq!(nav_for(Side::Console, Role::VendorAdmin).len(), 9);
+        assert_eq!(nav_for(Side::Console, Role::VendorAdmin).len(), 12);
+        assert!(console.iter().any(|(h, _)| *h == "/console/accounts"));
+        assert!(
+            !console.iter().any(|(h, _)| *h == "/console/imports"),
+            "importing needs crm:write"
+        );
         let manager = nav_for(Side::Console, Role::ChannelManager);
         assert!(manager.iter().any(|(h, _)| *h == "/console/applications"));
         assert!(!manager.iter().any(|(h, _)| *h == "/console/program"));

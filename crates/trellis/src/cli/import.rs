@@ -180,25 +180,8 @@ fn describe(issue: &trellis_service::crm::import::Issue) -> String {
 }
 
 fn write_report(path: &std::path::Path, import: &Import) -> anyhow::Result<()> {
-    let mut w =
-        csv::Writer::from_path(path).with_context(|| format!("creating {}", path.display()))?;
-    w.write_record(["line", "column", "severity", "message"])?;
-    for (severity, issues) in [
-        ("error", &import.report.errors),
-        ("warning", &import.report.warnings),
-    ] {
-        for i in issues {
-            let line = i.line.to_string();
-            w.write_record([
-                line.as_str(),
-                &trellis_csv::neutralise(&i.column),
-                severity,
-                &trellis_csv::neutralise(&i.message),
-            ])?;
-        }
-    }
-    w.flush()?;
-    Ok(())
+    std::fs::write(path, import.report.to_csv())
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// A progress bar on a terminal; otherwise a plain line per phase and every tenth of it.

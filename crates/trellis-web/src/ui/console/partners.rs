@@ -208,20 +208,8 @@ struct EditPage {
 
 /// Vendor admins and channel managers who can own partners, `(id, name)`.
 async fn owners(s: &VendorSession) -> PageResult<Vec<(UserId, String)>> {
-    let vendor = s.services.vendor_org().await?.map(|o| o.id);
-    let users = s
-        .services
-        .list_users(
-            &s.actor,
-            vendor,
-            &PageRequest {
-                cursor: None,
-                limit: Some(200),
-            },
-        )
-        .await?;
-    Ok(users
-        .items
+    Ok(super::vendor_users(s)
+        .await?
         .into_iter()
         .filter(|u| matches!(u.role, Role::VendorAdmin | Role::ChannelManager))
         .filter(|u| u.status != "disabled")
