@@ -26,6 +26,7 @@ pub(crate) async fn run(args: &DemoArgs, mut config: Config) -> anyhow::Result<(
     let runner = serve::runner(&services, &config)?;
     let seeded = demo::seed(&services, &args.demo_password).await?;
     print_welcome(&services, seeded.as_ref(), &args.demo_password).await?;
+    serve::warm_up(&services);
     let cancel = CancellationToken::new();
     serve::stop_on_signal(cancel.clone());
     serve::supervise(services, Some((listener, config.web)), runner, cancel).await

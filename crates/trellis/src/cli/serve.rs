@@ -22,10 +22,29 @@ pub(crate) async fn run(args: &ServeArgs, config: Config) -> anyhow::Result<()> 
     let db = open(&config, !args.no_migrate).await?;
     let (listener, config) = bind(config).await?;
     let services = services(db, &config);
+    warm_up(&services);
     let runner = runner(&services, &config)?;
     let cancel = CancellationToken::new();
     stop_on_signal(cancel.clone());
     supervise(services, Some((listener, config.web)), runner, cancel).await
+}
+
+/// Builds the in-memory indexes in the background, so the first deal registration after a
+/// start does not wait for a CRM's worth of accounts to be read. Requests that come sooner
+/// build them themselves (one at a time), so a failure here only costs that.
+pub(crate) fn warm_up(services: &Services) {
+    let services = services.clone();
+    tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        let warmed = services.warm_conflict_index().await;
+        let ms = started.elapsed().as_millis();
+        if let Err(e) = &warmed {
+            tracing::warn!(error = %e, "building the conflict index failed; retried on use");
+        }
+        if let Ok(entries) = warmed {
+            tracing::info!(entries, ms, "conflict index ready");
+        }
+    });
 }
 
 /// `trellis worker`.
