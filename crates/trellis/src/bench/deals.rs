@@ -473,10 +473,14 @@ async fn register_load(
                     .as_deref()
                     .filter(|w| trellis_match::domain::website_domain(w).is_some())
                     .unwrap_or_default();
+                // The contact works at the customer; without a website, a free-mail address
+                // (which identifies no company).
+                let email = trellis_match::domain::website_domain(website)
+                    .map_or_else(|| "buyer@gmail.com".to_owned(), |d| format!("buyer@{d}"));
                 Bytes::from(
                     json!({"company_name": c.name, "website": website,
                         "country": c.country.clone().unwrap_or_default(), "contact_name": "Kim Buyer",
-                        "contact_email": "kim@example.com", "product": "Platform", "amount_minor": 2_500_000,
+                        "contact_email": email, "product": "Platform", "amount_minor": 2_500_000,
                         "currency": "EUR", "expected_close": "2027-06-30"})
                     .to_string(),
                 )
