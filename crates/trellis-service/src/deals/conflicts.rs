@@ -208,7 +208,7 @@ impl Services {
             let Some(hit) = o.account_id.and_then(|a| account_hits.get(&a)) else {
                 continue;
             };
-            *open_by_account.entry(hit.subject_id()).or_default() += 1;
+            *open_by_account.entry(hit.subject.id()).or_default() += 1;
             let direct = !partnered.contains(&o.id);
             let last_activity = Timestamp::from_millis(o.last_activity_at.unwrap_or(o.updated_at));
             let amount = o
@@ -266,21 +266,13 @@ impl Services {
     }
 }
 
-impl Hit {
-    fn subject_id(&self) -> Uuid {
-        match self.subject {
-            Subject::Account(id) | Subject::Registration { id, .. } => id,
-        }
-    }
-}
-
 /// The registration candidates among the hits.
 fn describe_registrations(
     hits: &[Hit],
     registrations: Vec<registration_store::RegistrationRow>,
     out: &mut Vec<ConflictCandidate>,
 ) -> Result<()> {
-    let by_id: HashMap<Uuid, &Hit> = hits.iter().map(|h| (h.subject_id(), h)).collect();
+    let by_id: HashMap<Uuid, &Hit> = hits.iter().map(|h| (h.subject.id(), h)).collect();
     for r in registrations {
         let Some(hit) = by_id.get(&r.id) else {
             continue;

@@ -105,30 +105,25 @@ impl Services {
             now.millis(),
         )
         .await?;
-        let mut row = self.row_of(id).await?;
-        row.opportunity_id = Some(opportunity.id.as_uuid());
-        row.updated_at = now.millis();
-        if !trellis_store::deals::registrations::update(&mut tx.exec(), &row).await? {
-            return Err(Error::StaleVersion {
-                current: before.version,
-            });
-        }
-        let after = self.reread(&mut tx, id).await?;
-        self.deal_step(
-            &mut tx,
-            actor,
-            now,
-            Some(&before),
-            &after,
-            Step {
-                name: "converted",
-                event: "deal.converted",
-                rule: None,
-                policy_version: None,
-                reason: format!("opportunity \"{}\" on {}", opportunity.name, account.name),
-            },
-        )
-        .await?;
+        let opportunity_id = opportunity.id.as_uuid();
+        let step = Step {
+            name: "converted",
+            event: "deal.converted",
+            rule: None,
+            policy_version: None,
+            reason: format!("opportunity \"{}\" on {}", opportunity.name, account.name),
+        };
+        let after = self
+            .change_in(
+                &mut tx,
+                actor,
+                &before,
+                version,
+                now,
+                |row| row.opportunity_id = Some(opportunity_id),
+                step,
+            )
+            .await?;
         self.tell_owner(&mut tx, &after, &opportunity, now).await?;
         tx.commit().await?;
         Ok((after, opportunity))

@@ -5,6 +5,7 @@
 use serde::Serialize;
 use trellis_domain::deals::{Contender, DealStatus, Decision, RuleId, Verdict};
 use trellis_domain::{DealRegistrationId, Permission, Timestamp};
+use trellis_store::Tx;
 use trellis_store::deals::registrations::{self as store, RegistrationRow};
 
 use super::conflicts::{ConflictCandidate, ConflictKind};
@@ -148,7 +149,8 @@ impl Services {
         Ok(out)
     }
 
-    /// The partner disputes a rejection, with its reason; reviewers are told.
+    /// The partner disputes a rejection, with its reason (reviewers learn of it through the
+    /// `deal.disputed` event and the review queue).
     pub async fn dispute_deal(
         &self,
         actor: &Actor,
@@ -207,8 +209,10 @@ impl Services {
         let now = self.now();
         let protection = now.plus(policy.policy.protection()).millis();
         let user = actor.user().map(|u| u.user_id.as_uuid());
+        let mut tx = self.db().begin().await?;
         let after = self
-            .change(
+            .change_in(
+                &mut tx,
                 actor,
                 &before,
                 version,
@@ -239,10 +243,9 @@ impl Services {
             )
             .await?;
         if overturn {
-            let mut tx = self.db().begin().await?;
             self.tell_partner(&mut tx, &after, now).await?;
-            tx.commit().await?;
         }
+        tx.commit().await?;
         Ok(after)
     }
 
@@ -272,8 +275,10 @@ impl Services {
             ));
         }
         let now = self.now();
+        let mut tx = self.db().begin().await?;
         let after = self
-            .change(
+            .change_in(
+                &mut tx,
                 actor,
                 &before,
                 version,
@@ -291,8 +296,7 @@ impl Services {
                 },
             )
             .await?;
-        let mut tx = self.db().begin().await?;
-        for to in self.reviewers_of(&mut tx, after.partner_id).await? {
+        for to in super::register::reviewers_of(&mut tx.exec(), after.partner_id).await? {
             let msg = EmailMessage {
                 to,
                 subject: format!(
@@ -379,7 +383,7 @@ impl Services {
     #[allow(clippy::too_many_arguments)]
     async fn apply_verdict(
         &self,
-        tx: &mut trellis_store::Tx,
+        tx: &mut Tx,
         actor: &Actor,
         now: Timestamp,
         before: &Registration,
@@ -387,48 +391,46 @@ impl Services {
         policy: &PolicyVersion,
         verdict: Verdict,
     ) -> Result<Registration> {
-        let mut row = self.row_of(before.id).await?;
-        if row.status != DealStatus::Pending.as_str() {
+        let current = store::find(&mut tx.exec(), before.id.as_uuid(), None)
+            .await?
+            .ok_or(Error::NotFound)?;
+        if current.status != DealStatus::Pending.as_str() {
             return Err(Error::InvalidState(
                 "only pending registrations can be decided",
             ));
         }
-        row.version = version;
         let approve = verdict.decision == Decision::Approve;
         let status = if approve {
             DealStatus::Approved
         } else {
             DealStatus::Rejected
         };
-        status.as_str().clone_into(&mut row.status);
-        row.sla_due_at = None;
-        row.decided_at = Some(now.millis());
-        row.decided_by = actor.user().map(|u| u.user_id.as_uuid());
-        row.decision_rule = Some(verdict.rule.as_str().to_owned());
-        row.decision_reason = Some(verdict.reason.clone());
-        row.protected_until = approve.then(|| now.plus(policy.policy.protection()).millis());
-        row.updated_at = now.millis();
-        self.write_row(tx, &row, before.version).await?;
-        let after = self.reread(tx, before.id).await?;
-        self.deal_step(
-            tx,
-            actor,
-            now,
-            Some(before),
-            &after,
-            Step {
-                name: status.as_str(),
-                event: if approve {
-                    "deal.approved"
-                } else {
-                    "deal.rejected"
-                },
-                rule: Some(verdict.rule),
-                policy_version: Some(policy.version),
-                reason: verdict.reason,
+        let decided_by = actor.user().map(|u| u.user_id.as_uuid());
+        let protected_until = approve.then(|| now.plus(policy.policy.protection()).millis());
+        let (rule, reason) = (verdict.rule, verdict.reason.clone());
+        let edit = |row: &mut RegistrationRow| {
+            status.as_str().clone_into(&mut row.status);
+            row.sla_due_at = None;
+            row.decided_at = Some(now.millis());
+            row.decided_by = decided_by;
+            row.decision_rule = Some(rule.as_str().to_owned());
+            row.decision_reason = Some(reason);
+            row.protected_until = protected_until;
+        };
+        let step = Step {
+            name: status.as_str(),
+            event: if approve {
+                "deal.approved"
+            } else {
+                "deal.rejected"
             },
-        )
-        .await?;
+            rule: Some(verdict.rule),
+            policy_version: Some(policy.version),
+            reason: verdict.reason,
+        };
+        let after = self
+            .change_in(tx, actor, before, version, now, edit, step)
+            .await?;
         self.tell_partner(tx, &after, now).await?;
         Ok(after)
     }
@@ -443,30 +445,42 @@ impl Services {
         edit: impl FnOnce(&mut RegistrationRow),
         step: Step<'_>,
     ) -> Result<Registration> {
-        let mut row = self.row_of(before.id).await?;
-        row.version = version;
-        edit(&mut row);
-        row.updated_at = now.millis();
         let mut tx = self.db().begin().await?;
-        self.write_row(&mut tx, &row, before.version).await?;
-        let after = self.reread(&mut tx, before.id).await?;
-        self.deal_step(&mut tx, actor, now, Some(before), &after, step)
+        let after = self
+            .change_in(&mut tx, actor, before, version, now, edit, step)
             .await?;
         tx.commit().await?;
         Ok(after)
     }
 
-    async fn write_row(
+    /// [`change`](Self::change) in the caller's transaction, for steps that write more with
+    /// it (e-mails, other registrations, the partner on an opportunity): all or nothing.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn change_in(
         &self,
-        tx: &mut trellis_store::Tx,
-        row: &RegistrationRow,
-        current: i64,
-    ) -> Result<()> {
-        if store::update(&mut tx.exec(), row).await? {
-            Ok(())
-        } else {
-            Err(Error::StaleVersion { current })
+        tx: &mut Tx,
+        actor: &Actor,
+        before: &Registration,
+        version: i64,
+        now: Timestamp,
+        edit: impl FnOnce(&mut RegistrationRow),
+        step: Step<'_>,
+    ) -> Result<Registration> {
+        let mut row = store::find(&mut tx.exec(), before.id.as_uuid(), None)
+            .await?
+            .ok_or(Error::NotFound)?;
+        row.version = version;
+        edit(&mut row);
+        row.updated_at = now.millis();
+        if !store::update(&mut tx.exec(), &row).await? {
+            return Err(Error::StaleVersion {
+                current: before.version,
+            });
         }
+        let after = self.reread(tx, before.id).await?;
+        self.deal_step(tx, actor, now, Some(before), &after, step)
+            .await?;
+        Ok(after)
     }
 }
 

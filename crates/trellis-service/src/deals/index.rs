@@ -44,7 +44,8 @@ pub(crate) enum Subject {
 }
 
 impl Subject {
-    fn id(self) -> Uuid {
+    /// The account's or registration's id.
+    pub(crate) fn id(self) -> Uuid {
         match self {
             Subject::Account(id) | Subject::Registration { id, .. } => id,
         }

@@ -5,13 +5,13 @@ use trellis_domain::deals::{AutoFacts, DealStage, DealStatus};
 use trellis_domain::{
     Currency, DealRegistrationId, Email, FieldErrors, Money, OrgId, Permission, Timestamp, UserId,
 };
-use trellis_store::Tx;
 use trellis_store::deals::registrations::{self as store, RegistrationFilter, RegistrationRow};
 use trellis_store::deals::trail;
 use trellis_store::partners::profiles as profile_store;
 use trellis_store::partners::tiers as tier_store;
 use trellis_store::platform::orgs as org_store;
 use trellis_store::platform::users as user_store;
+use trellis_store::{Exec, Tx};
 
 use super::conflicts::CompanyProbe;
 use super::policy::PolicyVersion;
@@ -29,6 +29,17 @@ struct Registrant {
     reviewers: Vec<String>,
     /// No deal registered yet.
     first_deal: bool,
+}
+
+/// Who reviews a partner's registrations: its channel manager if active, else every
+/// reviewer.
+pub(crate) async fn reviewers_of(ex: &mut Exec<'_>, partner: OrgId) -> Result<Vec<String>> {
+    Ok(
+        match user_store::partner_owner_email(ex, partner.as_uuid()).await? {
+            Some(email) => vec![email],
+            None => user_store::reviewers(ex).await?,
+        },
+    )
 }
 
 /// Largest amount accepted, in minor units: beyond any real deal, well inside `i64`.
@@ -369,10 +380,7 @@ impl Services {
             .await?
             .ok_or(Error::NotFound)?
             .name;
-        let reviewers = match user_store::partner_owner_email(&mut c.exec(), org.as_uuid()).await? {
-            Some(email) => vec![email],
-            None => user_store::reviewers(&mut c.exec()).await?,
-        };
+        let reviewers = reviewers_of(&mut c.exec(), org).await?;
         Ok(Registrant {
             tier_rank: tier_rank.and_then(|r| u32::try_from(r).ok()),
             org_name,
@@ -617,15 +625,6 @@ impl Services {
             email::queue(tx, &msg, now, self.config().job_max_attempts).await?;
         }
         Ok(())
-    }
-
-    /// The partner's channel manager if active, else every reviewer.
-    pub(crate) async fn reviewers_of(&self, tx: &mut Tx, partner: OrgId) -> Result<Vec<String>> {
-        let owner = user_store::partner_owner_email(&mut tx.exec(), partner.as_uuid()).await?;
-        Ok(match owner {
-            Some(email) => vec![email],
-            None => user_store::reviewers(&mut tx.exec()).await?,
-        })
     }
 
     /// Tells the partner user who registered the deal about a decision.

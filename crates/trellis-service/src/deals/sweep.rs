@@ -76,8 +76,10 @@ impl Services {
     }
 
     async fn escalate(&self, r: &Registration, now: Timestamp) -> Result<()> {
+        let mut tx = self.db().begin().await?;
         let after = self
-            .change(
+            .change_in(
+                &mut tx,
                 &Actor::System,
                 r,
                 r.version,
@@ -94,11 +96,7 @@ impl Services {
                 },
             )
             .await?;
-        let mut tx = self.db().begin().await?;
-        let mut recipients = user_store::reviewers(&mut tx.exec()).await?;
-        recipients.sort();
-        recipients.dedup();
-        for to in recipients {
+        for to in user_store::reviewers(&mut tx.exec()).await? {
             let msg = EmailMessage {
                 to,
                 subject: format!(
@@ -125,8 +123,10 @@ impl Services {
 
     async fn warn_expiry(&self, r: &Registration, now: Timestamp) -> Result<()> {
         let until = r.protected_until.map_or_else(String::new, Timestamp::date);
+        let mut tx = self.db().begin().await?;
         let after = self
-            .change(
+            .change_in(
+                &mut tx,
                 &Actor::System,
                 r,
                 r.version,
@@ -143,7 +143,6 @@ impl Services {
                 },
             )
             .await?;
-        let mut tx = self.db().begin().await?;
         if let Some(to) =
             user_store::active_email(&mut tx.exec(), after.submitted_by.as_uuid()).await?
         {
@@ -165,8 +164,10 @@ impl Services {
     }
 
     async fn expire(&self, r: &Registration, now: Timestamp) -> Result<()> {
+        let mut tx = self.db().begin().await?;
         let after = self
-            .change(
+            .change_in(
+                &mut tx,
                 &Actor::System,
                 r,
                 r.version,
@@ -189,7 +190,6 @@ impl Services {
                 },
             )
             .await?;
-        let mut tx = self.db().begin().await?;
         self.tell_partner(&mut tx, &after, now).await?;
         tx.commit().await?;
         Ok(())
