@@ -182,21 +182,62 @@ async fn drive(
     concurrency: usize,
     tag: i64,
 ) -> anyhow::Result<Figures> {
+    let path = match scenario {
+        Scenario::List => "/api/v1/orgs?limit=50",
+        Scenario::Create => "/api/v1/orgs",
+    };
+    let auth = format!("Bearer {token}");
+    let make = move |i: usize, _client: usize| {
+        let builder = hyper::Request::builder()
+            .uri(path)
+            .header(hyper::header::HOST, "127.0.0.1")
+            .header(hyper::header::AUTHORIZATION, &auth);
+        match scenario {
+            Scenario::List => builder.method("GET").body(Full::new(Bytes::new())),
+            Scenario::Create => builder
+                .method("POST")
+                .header(hyper::header::CONTENT_TYPE, "application/json")
+                .body(Full::new(Bytes::from(
+                    json!({
+                        "name": format!("Bench Partner {tag} {i:07}"),
+                        "partner_type": "reseller",
+                    })
+                    .to_string(),
+                ))),
+        }
+    };
+    let figures = load(base, requests, concurrency, make).await?;
+    if figures.errors > 0 {
+        tracing::warn!(scenario = ?scenario, errors = figures.errors, "requests failed");
+    }
+    Ok(figures)
+}
+
+/// One request of a load: the request number and the client (0..concurrency) sending it.
+type MakeRequest =
+    dyn Fn(usize, usize) -> Result<hyper::Request<Full<Bytes>>, hyper::http::Error> + Send + Sync;
+
+/// Sends `requests` requests made by `make` from `concurrency` clients and measures them.
+async fn load(
+    base: &Url,
+    requests: usize,
+    concurrency: usize,
+    make: impl Fn(usize, usize) -> Result<hyper::Request<Full<Bytes>>, hyper::http::Error>
+    + Send
+    + Sync
+    + 'static,
+) -> anyhow::Result<Figures> {
     let addr = base
         .socket_addrs(|| None)?
         .into_iter()
         .next()
         .ok_or_else(|| anyhow!("{base} has no address"))?;
-    let path = match scenario {
-        Scenario::List => "/api/v1/orgs?limit=50",
-        Scenario::Create => "/api/v1/orgs",
-    };
+    let make: Arc<MakeRequest> = Arc::new(make);
     let next = Arc::new(AtomicUsize::new(0));
-    let auth: Arc<str> = format!("Bearer {token}").into();
     let mut clients = JoinSet::new();
     let started = Instant::now();
-    for _ in 0..concurrency {
-        let (next, auth) = (next.clone(), auth.clone());
+    for client in 0..concurrency {
+        let (next, make) = (next.clone(), make.clone());
         // One keep-alive connection per client, driven by hyper's bare HTTP/1 client: the
         // load generator shares the two cores with the server, so it must cost as little as
         // it can (a pooled high-level client spends about a third of the CPU on itself).
@@ -214,23 +255,7 @@ async fn drive(
                 if i >= requests {
                     break;
                 }
-                let builder = hyper::Request::builder()
-                    .uri(path)
-                    .header(hyper::header::HOST, "127.0.0.1")
-                    .header(hyper::header::AUTHORIZATION, &*auth);
-                let request = match scenario {
-                    Scenario::List => builder.method("GET").body(Full::new(Bytes::new())),
-                    Scenario::Create => builder
-                        .method("POST")
-                        .header(hyper::header::CONTENT_TYPE, "application/json")
-                        .body(Full::new(Bytes::from(
-                            json!({
-                                "name": format!("Bench Partner {tag} {i:07}"),
-                                "partner_type": "reseller",
-                            })
-                            .to_string(),
-                        ))),
-                };
+                let request = make(i, client);
                 let sent = Instant::now();
                 let result = match request {
                     Ok(r) => send(&mut sender, r).await,
@@ -257,7 +282,7 @@ async fn drive(
     }
     let wall = started.elapsed();
     if let Some(e) = &all.first_error {
-        tracing::warn!(scenario = ?scenario, errors = all.errors, first = %e, "requests failed");
+        tracing::warn!(errors = all.errors, first = %e, "first failed request");
     }
     Ok(summary(all, wall, concurrency))
 }

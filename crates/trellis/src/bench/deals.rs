@@ -14,7 +14,6 @@
 
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow};
@@ -22,7 +21,6 @@ use http_body_util::Full;
 use hyper::body::Bytes;
 use serde::Serialize;
 use serde_json::json;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use trellis_domain::{DealRegistrationId, OrgKind, Role};
 use trellis_match::Company;
@@ -33,7 +31,7 @@ use trellis_service::platform::webhooks::EndpointInput;
 use trellis_service::{Actor, Services};
 use trellis_store::deals::registrations::{self as registration_store, RegistrationRow};
 
-use super::{Figures, Tally, proc_status_mb, round, send, summary};
+use super::{Figures, Tally, load, proc_status_mb, round, summary};
 use crate::cli::admin::service_error;
 use crate::cli::bench::DealsArgs;
 use crate::cli::serve;
@@ -454,11 +452,6 @@ async fn register_load(
 ) -> anyhow::Result<Figures> {
     let requests = usize::try_from(args.requests).context("--requests is too large")?;
     let concurrency = usize::try_from(args.concurrency).context("--concurrency is too large")?;
-    let addr = base
-        .socket_addrs(|| None)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| anyhow!("{base} has no address"))?;
     // Bodies are made before the clock starts: the load generator shares the cores.
     let bodies: Arc<Vec<Bytes>> = Arc::new(
         companies
@@ -487,58 +480,15 @@ async fn register_load(
             })
             .collect(),
     );
-    let next = Arc::new(AtomicUsize::new(0));
-    let mut clients = JoinSet::new();
-    let started = Instant::now();
-    for c in 0..concurrency {
-        let (next, bodies) = (next.clone(), bodies.clone());
-        let auth = format!("Bearer {}", tokens[c % tokens.len()]);
-        let stream = tokio::net::TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        let (mut sender, connection) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
-        clients.spawn(async move {
-            let driver = tokio::spawn(connection);
-            let mut tally = Tally::default();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= bodies.len() {
-                    break;
-                }
-                let request = hyper::Request::builder()
-                    .method("POST")
-                    .uri("/api/v1/deal-registrations")
-                    .header(hyper::header::HOST, "127.0.0.1")
-                    .header(hyper::header::AUTHORIZATION, &auth)
-                    .header(hyper::header::CONTENT_TYPE, "application/json")
-                    .body(Full::new(bodies[i].clone()));
-                let sent = Instant::now();
-                let result = match request {
-                    Ok(r) => send(&mut sender, r).await,
-                    Err(e) => Err(e.to_string()),
-                };
-                tally.latencies.push(sent.elapsed());
-                if let Err(e) = result {
-                    tally.errors += 1;
-                    tally.first_error.get_or_insert(e);
-                }
-            }
-            driver.abort();
-            tally
-        });
-    }
-    let mut all = Tally::default();
-    while let Some(t) = clients.join_next().await {
-        let t = t.context("a benchmark client panicked")?;
-        all.latencies.extend(t.latencies);
-        all.errors += t.errors;
-        if all.first_error.is_none() {
-            all.first_error = t.first_error;
-        }
-    }
-    let wall = started.elapsed();
-    if let Some(e) = &all.first_error {
-        tracing::warn!(errors = all.errors, first = %e, "registrations failed");
-    }
-    Ok(summary(all, wall.max(Duration::from_nanos(1)), concurrency))
+    let auth: Vec<String> = tokens.iter().map(|t| format!("Bearer {t}")).collect();
+    let make = move |i: usize, client: usize| {
+        hyper::Request::builder()
+            .method("POST")
+            .uri("/api/v1/deal-registrations")
+            .header(hyper::header::HOST, "127.0.0.1")
+            .header(hyper::header::AUTHORIZATION, &auth[client % auth.len()])
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(bodies[i].clone()))
+    };
+    load(base, requests, concurrency, make).await
 }
