@@ -149,8 +149,7 @@ impl Services {
         Ok(out)
     }
 
-    /// The partner disputes a rejection, with its reason (reviewers learn of it through the
-    /// `deal.disputed` event and the review queue).
+    /// The partner disputes a rejection, with its reason; its reviewers are e-mailed.
     pub async fn dispute_deal(
         &self,
         actor: &Actor,
@@ -170,24 +169,44 @@ impl Services {
             return Err(Error::InvalidState("this registration is already disputed"));
         }
         let now = self.now();
-        self.change(
-            actor,
-            &before,
-            version,
+        let mut tx = self.db().begin().await?;
+        let after = self
+            .change_in(
+                &mut tx,
+                actor,
+                &before,
+                version,
+                now,
+                |row| {
+                    row.disputed_at = Some(now.millis());
+                    row.dispute_reason = Some(reason.clone());
+                },
+                Step {
+                    name: "disputed",
+                    event: "deal.disputed",
+                    rule: None,
+                    policy_version: None,
+                    reason: reason.clone(),
+                },
+            )
+            .await?;
+        let decision = after
+            .decision
+            .as_ref()
+            .map_or_else(String::new, |d| d.reason.clone());
+        self.tell_reviewers(
+            &mut tx,
+            &after,
             now,
-            |row| {
-                row.disputed_at = Some(now.millis());
-                row.dispute_reason = Some(reason.clone());
-            },
-            Step {
-                name: "disputed",
-                event: "deal.disputed",
-                rule: None,
-                policy_version: None,
-                reason: reason.clone(),
-            },
+            format!("Disputed: {} ({})", after.company_name, after.partner_name),
+            format!(
+                "{} disputes the rejection of {} ({}).\n\nThe rejection: {}\nTheir reason: {}",
+                after.partner_name, after.reference, after.company_name, decision, reason
+            ),
         )
-        .await
+        .await?;
+        tx.commit().await?;
+        Ok(after)
     }
 
     /// A reviewer settles a dispute: upheld (the rejection stands) or overturned (approved).
@@ -296,27 +315,26 @@ impl Services {
                 },
             )
             .await?;
-        for to in super::register::reviewers_of(&mut tx.exec(), after.partner_id).await? {
-            let msg = EmailMessage {
-                to,
-                subject: format!(
-                    "Extension requested: {} ({})",
-                    after.company_name, after.partner_name
-                ),
-                body: format!(
-                    "{} asks to extend the protection of {} ({}), which ends {}.\n\nReason: {}\n\n{}\n",
-                    after.partner_name,
-                    after.reference,
-                    after.company_name,
-                    after
-                        .protected_until
-                        .map_or_else(String::new, Timestamp::date),
-                    reason,
-                    self.config().link(&format!("/console/deals/{}", after.id)),
-                ),
-            };
-            email::queue(&mut tx, &msg, now, self.config().job_max_attempts).await?;
-        }
+        self.tell_reviewers(
+            &mut tx,
+            &after,
+            now,
+            format!(
+                "Extension requested: {} ({})",
+                after.company_name, after.partner_name
+            ),
+            format!(
+                "{} asks to extend the protection of {} ({}), which ends {}.\n\nReason: {}",
+                after.partner_name,
+                after.reference,
+                after.company_name,
+                after
+                    .protected_until
+                    .map_or_else(String::new, Timestamp::date),
+                reason,
+            ),
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -484,6 +502,29 @@ impl Services {
     }
 }
 
+impl Services {
+    /// E-mails the people who review the partner's registrations (its channel manager, else
+    /// every reviewer) about a registration, with a link to its review page, in `tx`.
+    async fn tell_reviewers(
+        &self,
+        tx: &mut Tx,
+        about: &Registration,
+        now: Timestamp,
+        subject: String,
+        text: String,
+    ) -> Result<()> {
+        let link = self.config().link(&format!("/console/deals/{}", about.id));
+        for to in super::register::reviewers_of(&mut tx.exec(), about.partner_id).await? {
+            let msg = EmailMessage {
+                to,
+                subject: subject.clone(),
+                body: format!("{text}\n\n{link}\n"),
+            };
+            email::queue(tx, &msg, now, self.config().job_max_attempts).await?;
+        }
+        Ok(())
+    }
+}
 /// What the rules say about a pending registration given its candidates.
 fn advise(
     policy: &PolicyVersion,

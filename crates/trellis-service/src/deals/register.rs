@@ -407,6 +407,16 @@ impl Services {
             .try_into()
     }
 
+    /// A number that grows whenever a registration the actor sees is submitted or changes
+    /// (a partner: its own; the vendor: any). Live pages poll it and render again only when
+    /// it moves.
+    pub async fn deals_stamp(&self, actor: &Actor) -> Result<i64> {
+        actor.require(Permission::DealsRead)?;
+        let org = actor.partner_scope().map(|s| s.org_id().as_uuid());
+        let mut c = self.db().read().await?;
+        Ok(trail::last_seq(&mut c.exec(), org, None).await?)
+    }
+
     /// A registration's trail, oldest first.
     pub async fn deal_trail(
         &self,

@@ -69,6 +69,7 @@ async fn world() -> World {
             ("contacts", contact(&vendor, &a, "ann@alpha.example").await),
             ("onboarding-tasks", first_task(&vendor, &a).await),
             ("agreements", a_agreement),
+            ("deals", a_deal.clone()),
             ("deal-registrations", a_deal),
         ],
     );
@@ -96,6 +97,7 @@ async fn world() -> World {
             ("contacts", b_contact),
             ("onboarding-tasks", b_task),
             ("agreements", b_agreement),
+            ("deals", b_deal.clone()),
             ("deal-registrations", b_deal),
         ],
     );

@@ -14,6 +14,7 @@ mod auth;
 mod browser;
 mod crm;
 mod crm_pages;
+mod deal_pages;
 mod deals;
 mod isolation;
 mod openapi;

@@ -17,6 +17,8 @@ pub(crate) const ROUTE: &str = "/assets/{file}";
 const CSS: &str = include_str!("../../assets/trellis.css");
 const ICON: &str = include_str!("../../assets/icon.svg");
 const IMPORT_PROGRESS: &str = include_str!("../../assets/import-progress.js");
+const LIVE: &str = include_str!("../../assets/live.js");
+const DEAL_CHECK: &str = include_str!("../../assets/deal-check.js");
 
 struct Asset {
     url: String,
@@ -37,7 +39,7 @@ fn hashed(stem: &str, ext: &str, body: &'static str, content_type: &'static str)
     }
 }
 
-static ASSETS: LazyLock<[Asset; 3]> = LazyLock::new(|| {
+static ASSETS: LazyLock<[Asset; 5]> = LazyLock::new(|| {
     [
         hashed("trellis", "css", CSS, "text/css; charset=utf-8"),
         hashed("icon", "svg", ICON, "image/svg+xml"),
@@ -45,6 +47,13 @@ static ASSETS: LazyLock<[Asset; 3]> = LazyLock::new(|| {
             "import-progress",
             "js",
             IMPORT_PROGRESS,
+            "text/javascript; charset=utf-8",
+        ),
+        hashed("live", "js", LIVE, "text/javascript; charset=utf-8"),
+        hashed(
+            "deal-check",
+            "js",
+            DEAL_CHECK,
             "text/javascript; charset=utf-8",
         ),
     ]
@@ -63,6 +72,16 @@ pub(crate) fn icon_url() -> &'static str {
 /// The URL of the script that follows a running import.
 pub(crate) fn import_progress_url() -> &'static str {
     &ASSETS[2].url
+}
+
+/// The URL of the script that keeps deal pages live.
+pub(crate) fn live_url() -> &'static str {
+    &ASSETS[3].url
+}
+
+/// The URL of the script that checks a deal for conflicts while the partner types.
+pub(crate) fn deal_check_url() -> &'static str {
+    &ASSETS[4].url
 }
 
 /// Serves an asset by its hashed name; any other name is a 404.
@@ -104,6 +123,8 @@ mod tests {
         assert_eq!(ext(css_url()).as_deref(), Some("css"));
         assert_eq!(css_url().len(), "/assets/trellis-.css".len() + 12);
         assert_eq!(ext(icon_url()).as_deref(), Some("svg"));
-        assert_eq!(ext(import_progress_url()).as_deref(), Some("js"));
+        for script in [import_progress_url(), live_url(), deal_check_url()] {
+            assert_eq!(ext(script).as_deref(), Some("js"));
+        }
     }
 }

@@ -6,6 +6,7 @@
 
 mod agreement;
 mod dashboard;
+mod deals;
 mod onboarding;
 mod org;
 mod tier;
@@ -25,6 +26,6 @@ pub(crate) fn routes(book: RouteBook) -> RouteBook {
         .get("/portal/agreement", agreement::show)
         .post("/portal/agreements/{id}/accept", agreement::accept)
         .get("/portal/tier", tier::show);
-    let book = users::routes(book);
+    let book = deals::routes(users::routes(book));
     tokens::routes::<PartnerSession>(book, "/portal/tokens", "/portal/tokens/{id}/revoke")
 }

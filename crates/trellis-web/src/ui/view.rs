@@ -3,6 +3,7 @@
 //! `x.badge()` for the badge colour class.
 
 use trellis_domain::crm::{OpportunityStatus, Relationship};
+use trellis_domain::deals::{DealStage, DealStatus, RuleId};
 use trellis_domain::partners::profile::{Industry, PartnerStatus, Segment};
 use trellis_domain::{OrgKind, PartnerType, Permission, Region, Role, Timestamp};
 use trellis_service::crm::import::ImportStatus;
@@ -116,6 +117,7 @@ fn nav_for(side: Side, role: Role) -> Vec<(&'static str, &'static str)> {
                 "Opportunities",
                 Some(Permission::CrmRead),
             ),
+            ("/console/deals", "Deals", Some(Permission::DealsRead)),
             ("/console/imports", "Imports", Some(Permission::CrmManage)),
             ("/console/users", "Users", Some(Permission::UsersRead)),
             (
@@ -140,6 +142,7 @@ fn nav_for(side: Side, role: Role) -> Vec<(&'static str, &'static str)> {
                 Some(Permission::OrgsRead),
             ),
             ("/portal/agreement", "Agreement", Some(Permission::OrgsRead)),
+            ("/portal/deals", "Deals", Some(Permission::DealsRead)),
             ("/portal/tier", "Tier", Some(Permission::OrgsRead)),
             ("/portal/users", "Users", Some(Permission::UsersRead)),
             ("/portal/users", "Your profile", None),
@@ -237,7 +240,30 @@ macro_rules! look_by_label {
         }
     )*};
 }
-look_by_label!(PartnerType, Region, OrgKind, Industry, Segment);
+look_by_label!(
+    PartnerType,
+    Region,
+    OrgKind,
+    Industry,
+    Segment,
+    DealStage,
+    RuleId
+);
+
+impl Look for DealStatus {
+    fn show(&self) -> String {
+        self.label().into()
+    }
+
+    fn badge(&self) -> &'static str {
+        match self {
+            DealStatus::Pending => "badge-amber",
+            DealStatus::Approved => "badge-green",
+            DealStatus::Rejected => "badge-red",
+            DealStatus::Expired | DealStatus::Withdrawn => "badge-gray",
+        }
+    }
+}
 
 impl Look for Relationship {
     fn show(&self) -> String {
@@ -327,6 +353,23 @@ impl Choice {
     }
 }
 
+/// Every currency, `selected` (an ISO code) chosen, or US dollars.
+pub(crate) fn currency_choices(selected: &str) -> Vec<Choice> {
+    let selected = if selected.trim().is_empty() {
+        "USD"
+    } else {
+        selected
+    };
+    trellis_domain::Currency::all()
+        .iter()
+        .map(|c| Choice {
+            value: c.code().to_owned(),
+            label: format!("{} – {}", c.code(), c.name()),
+            selected: c.code() == selected,
+        })
+        .collect()
+}
+
 /// Options for one of the domain's `string_enum`s, after a blank first option.
 macro_rules! enum_choices {
     ($t:ty, $current:expr, $blank:expr) => {
@@ -347,7 +390,8 @@ mod tests {
         let console = nav_for(Side::Console, Role::SalesRep);
         assert!(console.iter().any(|(h, _)| *h == "/console/partners"));
         assert!(!console.iter().any(|(h, _)| *h == "/console/webhooks"));
-        assert_eq!(nav_for(Side::Console, Role::VendorAdmin).len(), 12);
+        assert_eq!(nav_for(Side::Console, Role::VendorAdmin).len(), 13);
+        assert!(console.iter().any(|(h, _)| *h == "/console/deals"));
         assert!(console.iter().any(|(h, _)| *h == "/console/accounts"));
         assert!(
             !console.iter().any(|(h, _)| *h == "/console/imports"),
@@ -358,6 +402,7 @@ mod tests {
         assert!(!manager.iter().any(|(h, _)| *h == "/console/program"));
         let user = nav_for(Side::Portal, Role::PartnerUser);
         assert!(user.contains(&("/portal/users", "Your profile")));
+        assert!(user.contains(&("/portal/deals", "Deals")));
         let admin = nav_for(Side::Portal, Role::PartnerAdmin);
         assert!(admin.contains(&("/portal/users", "Users")));
         assert!(is_current(
