@@ -306,8 +306,7 @@ async fn approve(c: &Client, app: &TestApp) -> String {
         partner_path.starts_with("/console/partners/"),
         "{partner_path}"
     );
-    click(c, "form[action='/logout'] button").await;
-    wait_for(c, "#email").await;
+    sign_out(c).await;
     partner_path
 }
 
@@ -359,8 +358,7 @@ async fn onboard(c: &Client, app: &TestApp, link: &str) {
     wait_for(c, "#onboarding-complete").await;
     let done = body_text(c).await;
     assert!(done.contains("active partner"), "{done}");
-    click(c, "form[action='/logout'] button").await;
-    wait_for(c, "#email").await;
+    sign_out(c).await;
 }
 
 #[tokio::test]
@@ -440,4 +438,164 @@ async fn follows_a_running_import_in_place(c: &Client, app: &TestApp) {
         find(c, "#count-created").await.text().await.unwrap(),
         "1000"
     );
+}
+
+/// The co-selling acceptance, in a real browser: a partner registers a deal that conflicts
+/// with another partner's registration (the form warns while it types) → both see their
+/// status → the manager applies the rules of engagement, and the loser's open page shows the
+/// decision without a reload → the winner's deal becomes an opportunity → the rep sees it with
+/// the partner attached.
+#[tokio::test]
+async fn a_conflicting_registration_is_settled_by_the_rules_and_the_winner_reaches_the_rep() {
+    let app = TestApp::spawn().await.unwrap();
+    app.vendor_user("rep@vendor.example", "sales_rep")
+        .await
+        .unwrap();
+    let north = app.partner("Northwind").await.unwrap();
+    let contoso = app.partner("Contoso").await.unwrap();
+    // Contoso registered Globex first, through the API.
+    let first = app
+        .api_as(&contoso.user_email)
+        .await
+        .unwrap()
+        .post(
+            "/api/v1/deal-registrations",
+            &json!({"company_name": "Globex GmbH", "website": "globex.de", "country": "DE",
+                "contact_name": "Hank Scorpio", "contact_email": "hank@globex.de",
+                "product": "Data platform", "amount_minor": 4_800_000, "currency": "EUR",
+                "expected_close": "2026-06-30"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.status.as_u16(), 201, "{:?}", first.body);
+    let winner = first.body["id"].as_str().unwrap().to_owned();
+
+    let (_driver, c) = browser().await;
+    sign_in(&c, &app, &north.user_email).await;
+    let loser = register_in_the_portal(&c, &app).await;
+    assert!(
+        body_text(&c).await.contains("Pending review"),
+        "{}",
+        body_text(&c).await
+    );
+
+    // The manager applies the rules (the review page's form, posted by another client) while
+    // Northwind's page stays open: the decision appears on it without a reload.
+    c.execute("window.trellisMark = 1; return null;", vec![])
+        .await
+        .unwrap();
+    let manager = app.browser_as("admin@vendor.example").await.unwrap();
+    let review = manager
+        .get(&format!("/console/deals/{loser}"))
+        .await
+        .unwrap();
+    assert!(review.html.contains("Apply the rules"), "{}", review.html);
+    let version = trellis_testkit::app::input_value(&review.html, "version").unwrap();
+    let resolved = manager
+        .post(
+            &format!("/console/deals/{loser}/resolve"),
+            &[("_csrf", &review.csrf().unwrap()), ("version", &version)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(resolved.status.as_u16(), 303, "{}", resolved.html);
+    let status = c
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::XPath(
+            "//*[@data-live-summary][normalize-space()='Rejected']",
+        ))
+        .await;
+    assert!(status.is_ok(), "{}", body_text(&c).await);
+    let marked = c.execute("return window.trellisMark === 1;", vec![]).await;
+    assert_eq!(marked.unwrap(), json!(true), "updated without reloading");
+    let text = body_text(&c).await;
+    assert!(
+        text.contains("another partner registered this customer first"),
+        "{text}"
+    );
+    assert!(!text.contains("Contoso"), "the loser never learns who won");
+    sign_out(&c).await;
+
+    // Contoso sees its registration approved.
+    sign_in(&c, &app, &contoso.user_email).await;
+    c.goto(&app.url("/portal/deals")).await.unwrap();
+    let row = find(&c, "#deals-table tbody tr")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        row.contains("Globex GmbH") && row.contains("Approved"),
+        "{row}"
+    );
+    sign_out(&c).await;
+
+    // The manager converts the winner on its review page.
+    sign_in(&c, &app, "admin@vendor.example").await;
+    c.goto(&app.url(&format!("/console/deals/{winner}")))
+        .await
+        .unwrap();
+    click(&c, "#convert").await;
+    wait_for(&c, "#deal-opportunity").await;
+    sign_out(&c).await;
+
+    // The rep follows the registration to the opportunity and sees the partner on it.
+    sign_in(&c, &app, "rep@vendor.example").await;
+    c.goto(&app.url(&format!("/console/deals/{winner}")))
+        .await
+        .unwrap();
+    click(&c, "#deal-opportunity").await;
+    let partners = wait_for(&c, "#opportunity-partners")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        partners.contains("Contoso") && partners.contains("ourced"),
+        "{partners}"
+    );
+    c.close().await.unwrap();
+}
+
+/// Northwind registers Globex through the portal form; the form says it may conflict before
+/// it is sent. Returns the new registration's id.
+async fn register_in_the_portal(c: &Client, app: &TestApp) -> String {
+    c.goto(&app.url("/portal/deals/new")).await.unwrap();
+    type_into(c, "#company_name", "Globex").await;
+    type_into(c, "#website", "www.globex.de").await;
+    let warned = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(".check-possible_conflict"))
+        .await;
+    assert!(warned.is_ok(), "{}", body_text(c).await);
+    let warning = find(c, "[data-check-result]").await.text().await.unwrap();
+    assert!(warning.contains("may already be claimed"), "{warning}");
+    type_into(c, "#contact_name", "Lisa Simpson").await;
+    type_into(c, "#contact_email", "lisa@globex.de").await;
+    type_into(c, "#product", "Data platform").await;
+    type_into(c, "#amount", "52,000").await;
+    find(c, "#currency")
+        .await
+        .select_by_value("EUR")
+        .await
+        .unwrap();
+    // A date input takes keys in the browser's locale; set it as a script would.
+    c.execute(
+        "document.getElementById('expected_close').value = '2026-07-31'; return null;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(c, "#register").await;
+    wait_for(c, "#deal-status").await;
+    let url = path(c).await;
+    assert!(url.starts_with("/portal/deals/"), "{url}");
+    url.rsplit('/').next().unwrap().to_owned()
+}
+
+async fn sign_out(c: &Client) {
+    click(c, "form[action='/logout'] button").await;
+    wait_for(c, "#email").await;
 }
