@@ -49,6 +49,12 @@ const SPOILED: usize = 4;
 /// of them, which keeps the names compared few.
 const EXTRA_LISTS: usize = 6;
 
+/// A domain shared by more records than this identifies no company (a hosting platform, a
+/// reseller's own domain typed into its customers' contacts): its block is skipped, and such
+/// records are found by their names alone. Without the cap one such domain makes every probe
+/// that carries it score thousands of records.
+pub const MAX_DOMAIN_BLOCK: usize = 256;
+
 /// Reusable working memory for lookups; one per thread.
 #[derive(Debug, Default)]
 pub struct Scratch {
@@ -220,7 +226,11 @@ impl<T> Index<T> {
             self.typo_candidates(key, scratch, &mut found);
         }
         if let Some(domain) = &probe.domain {
-            for &slot in postings(&self.by_domain, domain) {
+            let block = postings(&self.by_domain, domain);
+            if block.len() > MAX_DOMAIN_BLOCK {
+                return;
+            }
+            for &slot in block {
                 let s = slot as usize;
                 if self.live[s] && !scratch.reported.contains(&slot) {
                     scratch.reported.push(slot);
@@ -424,6 +434,27 @@ mod tests {
             "same registrable domain acmelogistics.com + name equal + same country US"
         );
         assert!(found[2].score < 0.5, "{}", found[2].reason);
+    }
+
+    #[test]
+    fn a_domain_shared_by_very_many_records_is_not_a_block() {
+        let mut idx = Index::new(Config::default());
+        for i in 0..=MAX_DOMAIN_BLOCK {
+            idx.insert(i, company(&format!("Customer {i:04}"), "hoster.com", ""));
+        }
+        let mut s = Scratch::default();
+        // Another company on the crowded domain is found by its name only.
+        let found = idx.candidates(&company("Customer 0007", "hoster.com", ""), &mut s);
+        assert_eq!(found.first().map(|c| *c.id), Some(7));
+        let by_name = idx.candidates(&company("Customer 0007", "", ""), &mut s);
+        assert_eq!(found.len(), by_name.len());
+        // Below the cap the domain is a block as usual.
+        idx = Index::new(Config::default());
+        for i in 0..MAX_DOMAIN_BLOCK {
+            idx.insert(i, company(&format!("Customer {i:04}"), "hoster.com", ""));
+        }
+        let found = idx.candidates(&company("Zeta", "hoster.com", ""), &mut s);
+        assert_eq!(found.len(), MAX_DOMAIN_BLOCK);
     }
 
     #[test]
