@@ -53,7 +53,7 @@ const EXTRA_LISTS: usize = 6;
 /// reseller's own domain typed into its customers' contacts): its block is skipped, and such
 /// records are found by their names alone. Without the cap one such domain makes every probe
 /// that carries it score thousands of records.
-pub const MAX_DOMAIN_BLOCK: usize = 256;
+pub(crate) const MAX_DOMAIN_BLOCK: usize = 256;
 
 /// Reusable working memory for lookups; one per thread.
 #[derive(Debug, Default)]

@@ -45,6 +45,8 @@ struct DashboardPage {
     by_tier: Breakdown,
     by_type: Breakdown,
     jobs: Option<(i64, i64)>,
+    /// Registrations waiting for a decision.
+    pending_deals: Option<i64>,
     audit: Option<Vec<AuditEntry>>,
 }
 
@@ -52,6 +54,17 @@ pub(super) async fn show(s: VendorSession) -> PageResult {
     let counts = s.services.program_counts(&s.actor).await?;
     let jobs = if s.can(Permission::JobsManage) {
         Some(s.services.job_counts(&s.actor).await?)
+    } else {
+        None
+    };
+    let pending_deals = if s.can(Permission::DealsRead) {
+        let counts = s.services.deal_counts(&s.actor).await?;
+        Some(
+            counts
+                .iter()
+                .find(|(st, _)| *st == trellis_domain::deals::DealStatus::Pending)
+                .map_or(0, |(_, n)| *n),
+        )
     } else {
         None
     };
@@ -71,6 +84,7 @@ pub(super) async fn show(s: VendorSession) -> PageResult {
     };
     let page = DashboardPage {
         chrome: s.chrome("Dashboard"),
+        pending_deals,
         partners: counts.partners,
         users: counts.users,
         by_tier: Breakdown::of(counts.by_tier.iter().map(|(_, name, n)| (name.clone(), *n))),
