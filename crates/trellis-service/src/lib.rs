@@ -33,6 +33,7 @@ pub struct Services {
     directory: Arc<partners::directory_index::DirectoryIndex>,
     imports: Arc<crm::import::Board>,
     conflict_index: Arc<deals::ConflictIndex>,
+    policy_cache: Arc<deals::PolicyCache>,
 }
 
 impl Services {
@@ -45,6 +46,7 @@ impl Services {
             directory: Arc::default(),
             imports: Arc::default(),
             conflict_index: Arc::default(),
+            policy_cache: Arc::default(),
             config: Arc::new(config),
         }
     }

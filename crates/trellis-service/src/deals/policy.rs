@@ -81,6 +81,24 @@ impl PolicyVersion {
     }
 }
 
+/// The last rules version used, kept because versions are immutable.
+#[derive(Debug, Default)]
+pub(crate) struct PolicyCache(std::sync::Mutex<Option<PolicyVersion>>);
+
+impl PolicyCache {
+    fn get(&self, version: i64) -> Option<PolicyVersion> {
+        let kept = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        kept.as_ref().filter(|p| p.version == version).cloned()
+    }
+
+    fn keep(&self, p: &PolicyVersion) {
+        let mut kept = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if kept.as_ref().is_none_or(|k| k.version < p.version) {
+            *kept = Some(p.clone());
+        }
+    }
+}
+
 /// The version in force, writing version 1 (the defaults) the first time any is needed, so
 /// every decision can name a stored version. Concurrent first writers agree: the insert
 /// ignores a version that already exists.
@@ -123,6 +141,20 @@ impl Services {
         let mut tx = self.db().begin().await?;
         let current = in_force(&mut tx.exec(), self.now()).await?;
         tx.commit().await?;
+        Ok(current)
+    }
+
+    /// The rules in force when `newest` is the newest stored version (as read with the
+    /// registrant's facts): versions never change once saved, so the last one used is kept in
+    /// memory and only a newer version is read.
+    pub(crate) async fn policy_at(&self, newest: Option<i64>) -> Result<PolicyVersion> {
+        if let Some(v) = newest
+            && let Some(kept) = self.policy_cache.get(v)
+        {
+            return Ok(kept);
+        }
+        let current = self.policy_in_force().await?;
+        self.policy_cache.keep(&current);
         Ok(current)
     }
 

@@ -7,9 +7,6 @@ use trellis_domain::{
 };
 use trellis_store::deals::registrations::{self as store, RegistrationFilter, RegistrationRow};
 use trellis_store::deals::trail;
-use trellis_store::partners::profiles as profile_store;
-use trellis_store::partners::tiers as tier_store;
-use trellis_store::platform::orgs as org_store;
 use trellis_store::platform::users as user_store;
 use trellis_store::{Exec, Tx};
 
@@ -296,12 +293,11 @@ impl Services {
             country: fields.country.clone(),
         };
         let prepared = probe.prepare();
-        let policy = self.policy_in_force().await?;
+        let (facts, policy) = self.registrant_facts(scope.org_id()).await?;
         let candidates = self
             .conflicts_for(&prepared, policy.policy.match_threshold(), None)
             .await?;
         let conflicts = candidates.iter().filter(|c| c.conflict).count();
-        let facts = self.registrant_facts(scope.org_id(), user.user_id).await?;
         let auto = policy.policy.auto_approve(&AutoFacts {
             conflicts,
             tier_rank: facts.tier_rank,
@@ -371,22 +367,28 @@ impl Services {
         Ok(registration)
     }
 
-    /// What registering reads about the partner, in one read.
-    async fn registrant_facts(&self, org: OrgId, _user: UserId) -> Result<Registrant> {
-        let mut c = self.db().read().await?;
-        let tier_rank = tier_store::rank_of(&mut c.exec(), org.as_uuid()).await?;
-        let profile = profile_store::find(&mut c.exec(), org.as_uuid()).await?;
-        let org_name = org_store::find(&mut c.exec(), org.as_uuid())
-            .await?
-            .ok_or(Error::NotFound)?
-            .name;
-        let reviewers = reviewers_of(&mut c.exec(), org).await?;
-        Ok(Registrant {
-            tier_rank: tier_rank.and_then(|r| u32::try_from(r).ok()),
-            org_name,
+    /// What registering reads about the partner, with the rules in force: one query, plus
+    /// one for the reviewers of a partner without a channel manager.
+    async fn registrant_facts(&self, org: OrgId) -> Result<(Registrant, PolicyVersion)> {
+        let (row, reviewers) = {
+            let mut c = self.db().read().await?;
+            let row = store::registrant(&mut c.exec(), org.as_uuid())
+                .await?
+                .ok_or(Error::NotFound)?;
+            let reviewers = match &row.owner_email {
+                Some(email) => vec![email.clone()],
+                None => user_store::reviewers(&mut c.exec()).await?,
+            };
+            (row, reviewers)
+        };
+        let policy = self.policy_at(row.policy_version).await?;
+        let facts = Registrant {
+            tier_rank: row.tier_rank.and_then(|r| u32::try_from(r).ok()),
+            org_name: row.org_name,
             reviewers,
-            first_deal: profile.is_some_and(|p| p.first_deal_at.is_none()),
-        })
+            first_deal: row.has_profile == 1 && row.first_deal_at.is_none(),
+        };
+        Ok((facts, policy))
     }
 
     pub(crate) async fn reread(&self, tx: &mut Tx, id: DealRegistrationId) -> Result<Registration> {

@@ -379,3 +379,37 @@ pub async fn of_opportunity(
         fetch_all
     )?)
 }
+
+/// What registering reads about the partner, and the rules version in force, in one query
+/// (each query is a round trip to a connection's thread; registration is the hot path).
+#[derive(Clone, Debug, FromRow)]
+pub struct RegistrantRow {
+    pub org_name: String,
+    pub tier_rank: Option<i64>,
+    /// 1 when the partner has a profile (an onboarded partner), else 0.
+    pub has_profile: i64,
+    pub first_deal_at: Option<i64>,
+    /// The partner's channel manager, if active.
+    pub owner_email: Option<String>,
+    /// The newest rules of engagement version, if any was stored yet.
+    pub policy_version: Option<i64>,
+}
+
+/// The registrant's facts; `None` for an unknown organisation.
+pub async fn registrant(ex: &mut Exec<'_>, org_id: Uuid) -> Result<Option<RegistrantRow>> {
+    Ok(fetch!(
+        ex,
+        RegistrantRow,
+        "select o.name as org_name, \
+                (select t.rank from tiers t where t.key = o.tier) as tier_rank, \
+                cast(case when p.org_id is null then 0 else 1 end as bigint) as has_profile, \
+                p.first_deal_at, \
+                (select u.email from users u \
+                  where u.id = p.owner_id and u.status = 'active') as owner_email, \
+                (select max(version) from engagement_policies) as policy_version \
+         from orgs o left join partner_profiles p on p.org_id = o.id \
+         where o.id = $1",
+        [org_id],
+        fetch_optional
+    )?)
+}
