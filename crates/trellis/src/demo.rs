@@ -12,12 +12,12 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use trellis_domain::partners::metrics::Metric;
 use trellis_domain::partners::tiers::Requirement;
-use trellis_domain::{OrgId, OrgKind, Password, Slug, UserId};
+use trellis_domain::{OrgId, OrgKind, Password, Role, Slug, UserId};
 use trellis_service::partners::tiers::TierInput;
 use trellis_service::platform::orgs::{Org, OrgInput};
 use trellis_service::platform::users::{InviteInput, UserPatch};
 use trellis_service::platform::webhooks::EndpointInput;
-use trellis_service::{Actor, FakeClock, Services};
+use trellis_service::{Actor, AuthMethod, FakeClock, Services, UserActor};
 
 use crate::cli::admin::service_error;
 
@@ -40,6 +40,25 @@ pub(crate) const VENDOR_STAFF: [(&str, &str, &str); 4] = [
     ("rep", "Sofia Marquez", "sales_rep"),
     ("finance", "Hiroshi Tanaka", "finance"),
 ];
+
+/// The sales reps besides `rep@vendor.example` (who covers the Americas): EMEA's and APJ's.
+/// (e-mail, name).
+const REGIONAL_REPS: [(&str, &str); 2] = [
+    ("james.whitaker@vendor.example", "James Whitaker"),
+    ("priya.raman@vendor.example", "Priya Raman"),
+];
+
+/// A demo user acting in a browser session.
+fn person(org: OrgId, user: UserId, email: &str, role: Role) -> Actor {
+    Actor::User(UserActor {
+        user_id: user,
+        org_id: org,
+        role,
+        email: email.to_owned(),
+        name: email.split('@').next().unwrap_or(email).to_owned(),
+        via: AuthMethod::Session,
+    })
+}
 
 /// (name, partner type, tier, region, country). Slugs derive from the names; six per type.
 #[rustfmt::skip]
@@ -393,7 +412,7 @@ async fn seed_metrics(services: &Services, org: OrgId, tier: &str, i: usize) -> 
     Ok(())
 }
 
-/// The vendor's staff, and a rep who has since left.
+/// The vendor's staff, the regional reps, and a rep who has since left.
 fn vendor_users(vendor: OrgId) -> Vec<NewUser> {
     let mut users: Vec<NewUser> = VENDOR_STAFF
         .iter()
@@ -404,6 +423,12 @@ fn vendor_users(vendor: OrgId) -> Vec<NewUser> {
             role,
         })
         .collect();
+    users.extend(REGIONAL_REPS.iter().map(|(email, name)| NewUser {
+        org_id: vendor,
+        email: (*email).into(),
+        name: (*name).into(),
+        role: "sales_rep",
+    }));
     users.push(NewUser {
         org_id: vendor,
         email: "tom.becker@vendor.example".into(),
