@@ -1,10 +1,12 @@
 //! The demo ecosystem: the vendor "Lumen Cloud" with its four staff logins, 48 partner
-//! organisations across every partner type, tier and region with two logins each, and a few
-//! extras so that no page is empty (a pending invitation, a disabled user, a paused webhook).
+//! organisations across every partner type, tier and region with two logins each, the vendor's
+//! CRM and a pipeline of deal registrations (`pipeline`), and a few extras so that no page is
+//! empty (a pending invitation, a disabled user, a paused webhook).
 //!
-//! Everything is created through the service layer as `Actor::System`, so the demo obeys the
-//! same validation and writes the same audit trail and events as real use. The data is a fixed
-//! list: the same on every run, with no randomness (ids and timestamps aside).
+//! Everything is created through the service layer, as `Actor::System` or as the demo user who
+//! would do it, so the demo obeys the same validation and writes the same audit trail and events
+//! as real use. The data is fixed: the same on every run, with no randomness (ids and
+//! timestamps aside; the CRM comes from a seeded generator).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,6 +24,7 @@ use trellis_service::{Actor, AuthMethod, FakeClock, Services, UserActor};
 use crate::cli::admin::service_error;
 
 mod lifecycle;
+mod pipeline;
 
 /// How far back the demo program's history starts.
 const HISTORY: Duration = Duration::from_hours(24 * 200);
@@ -41,12 +44,21 @@ pub(crate) const VENDOR_STAFF: [(&str, &str, &str); 4] = [
     ("finance", "Hiroshi Tanaka", "finance"),
 ];
 
-/// The sales reps besides `rep@vendor.example` (who covers the Americas): EMEA's and APJ's.
-/// (e-mail, name).
+/// The sales reps besides `rep@vendor.example` (who covers the Americas): EMEA's and APJ's,
+/// who own those regions' accounts in the CRM. (e-mail, name).
 const REGIONAL_REPS: [(&str, &str); 2] = [
     ("james.whitaker@vendor.example", "James Whitaker"),
     ("priya.raman@vendor.example", "Priya Raman"),
 ];
+
+/// The e-mail of the rep who covers a region.
+fn rep_email(region: &str) -> &'static str {
+    match region {
+        "emea" => REGIONAL_REPS[0].0,
+        "apj" => REGIONAL_REPS[1].0,
+        _ => "rep@vendor.example",
+    }
+}
 
 /// A demo user acting in a browser session.
 fn person(org: OrgId, user: UserId, email: &str, role: Role) -> Actor {
@@ -177,6 +189,8 @@ pub(crate) struct Seeded {
     pub users: usize,
     /// The slug of the first partner, for the printed example logins.
     pub example_partner: String,
+    /// Vendor accounts in the CRM and deal registrations.
+    pub pipeline: pipeline::Pipeline,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -278,11 +292,18 @@ pub(crate) async fn seed(services: &Services, password: &str) -> anyhow::Result<
     lifecycle::tier_stories(services, &clock, &partners, now).await?;
     lifecycle::agreement_update(services, &clock, &admins, now).await?;
     lifecycle::applications(services, &clock, now).await?;
+    let cast = pipeline::Cast {
+        vendor: vendor.id,
+        partners: &partners,
+        users: &created,
+    };
+    let pipeline = pipeline::seed(services, &clock, now, &cast).await?;
     extras(live, &created).await?;
     Ok(Some(Seeded {
         partners: partners.len(),
         users: created.len() + 1,
         example_partner: partners.first().map(|o| o.slug.clone()).unwrap_or_default(),
+        pipeline,
         elapsed: started.elapsed(),
     }))
 }
