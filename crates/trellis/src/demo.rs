@@ -1,10 +1,12 @@
 //! The demo ecosystem: the vendor "Lumen Cloud" with its four staff logins, 48 partner
-//! organisations across every partner type, tier and region with two logins each, and a few
-//! extras so that no page is empty (a pending invitation, a disabled user, a paused webhook).
+//! organisations across every partner type, tier and region with two logins each, the vendor's
+//! CRM and a pipeline of deal registrations (`pipeline`), and a few extras so that no page is
+//! empty (a pending invitation, a disabled user, a paused webhook).
 //!
-//! Everything is created through the service layer as `Actor::System`, so the demo obeys the
-//! same validation and writes the same audit trail and events as real use. The data is a fixed
-//! list: the same on every run, with no randomness (ids and timestamps aside).
+//! Everything is created through the service layer, as `Actor::System` or as the demo user who
+//! would do it, so the demo obeys the same validation and writes the same audit trail and events
+//! as real use. The data is fixed: the same on every run, with no randomness (ids and
+//! timestamps aside; the CRM comes from a seeded generator).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,16 +14,17 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use trellis_domain::partners::metrics::Metric;
 use trellis_domain::partners::tiers::Requirement;
-use trellis_domain::{OrgId, OrgKind, Password, Slug, UserId};
+use trellis_domain::{OrgId, OrgKind, Password, Role, Slug, UserId};
 use trellis_service::partners::tiers::TierInput;
 use trellis_service::platform::orgs::{Org, OrgInput};
 use trellis_service::platform::users::{InviteInput, UserPatch};
 use trellis_service::platform::webhooks::EndpointInput;
-use trellis_service::{Actor, FakeClock, Services};
+use trellis_service::{Actor, AuthMethod, FakeClock, Services, UserActor};
 
 use crate::cli::admin::service_error;
 
 mod lifecycle;
+mod pipeline;
 
 /// How far back the demo program's history starts.
 const HISTORY: Duration = Duration::from_hours(24 * 200);
@@ -40,6 +43,34 @@ pub(crate) const VENDOR_STAFF: [(&str, &str, &str); 4] = [
     ("rep", "Sofia Marquez", "sales_rep"),
     ("finance", "Hiroshi Tanaka", "finance"),
 ];
+
+/// The sales reps besides `rep@vendor.example` (who covers the Americas): EMEA's and APJ's,
+/// who own those regions' accounts in the CRM. (e-mail, name).
+const REGIONAL_REPS: [(&str, &str); 2] = [
+    ("james.whitaker@vendor.example", "James Whitaker"),
+    ("priya.raman@vendor.example", "Priya Raman"),
+];
+
+/// The e-mail of the rep who covers a region.
+fn rep_email(region: &str) -> &'static str {
+    match region {
+        "emea" => REGIONAL_REPS[0].0,
+        "apj" => REGIONAL_REPS[1].0,
+        _ => "rep@vendor.example",
+    }
+}
+
+/// A demo user acting in a browser session.
+fn person(org: OrgId, user: UserId, email: &str, role: Role) -> Actor {
+    Actor::User(UserActor {
+        user_id: user,
+        org_id: org,
+        role,
+        email: email.to_owned(),
+        name: email.split('@').next().unwrap_or(email).to_owned(),
+        via: AuthMethod::Session,
+    })
+}
 
 /// (name, partner type, tier, region, country). Slugs derive from the names; six per type.
 #[rustfmt::skip]
@@ -158,6 +189,8 @@ pub(crate) struct Seeded {
     pub users: usize,
     /// The slug of the first partner, for the printed example logins.
     pub example_partner: String,
+    /// Vendor accounts in the CRM and deal registrations.
+    pub pipeline: pipeline::Pipeline,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -259,11 +292,18 @@ pub(crate) async fn seed(services: &Services, password: &str) -> anyhow::Result<
     lifecycle::tier_stories(services, &clock, &partners, now).await?;
     lifecycle::agreement_update(services, &clock, &admins, now).await?;
     lifecycle::applications(services, &clock, now).await?;
+    let cast = pipeline::Cast {
+        vendor: vendor.id,
+        partners: &partners,
+        users: &created,
+    };
+    let pipeline = pipeline::seed(services, &clock, now, &cast).await?;
     extras(live, &created).await?;
     Ok(Some(Seeded {
         partners: partners.len(),
         users: created.len() + 1,
         example_partner: partners.first().map(|o| o.slug.clone()).unwrap_or_default(),
+        pipeline,
         elapsed: started.elapsed(),
     }))
 }
@@ -393,7 +433,7 @@ async fn seed_metrics(services: &Services, org: OrgId, tier: &str, i: usize) -> 
     Ok(())
 }
 
-/// The vendor's staff, and a rep who has since left.
+/// The vendor's staff, the regional reps, and a rep who has since left.
 fn vendor_users(vendor: OrgId) -> Vec<NewUser> {
     let mut users: Vec<NewUser> = VENDOR_STAFF
         .iter()
@@ -404,6 +444,12 @@ fn vendor_users(vendor: OrgId) -> Vec<NewUser> {
             role,
         })
         .collect();
+    users.extend(REGIONAL_REPS.iter().map(|(email, name)| NewUser {
+        org_id: vendor,
+        email: (*email).into(),
+        name: (*name).into(),
+        role: "sales_rep",
+    }));
     users.push(NewUser {
         org_id: vendor,
         email: "tom.becker@vendor.example".into(),

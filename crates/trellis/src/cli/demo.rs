@@ -42,6 +42,8 @@ async fn print_welcome(
         tracing::info!(
             partners = s.partners,
             users = s.users,
+            accounts = s.pipeline.accounts,
+            deal_registrations = s.pipeline.registrations,
             seconds = (s.elapsed.as_secs_f64() * 10.0).round() / 10.0,
             "demo data created"
         );

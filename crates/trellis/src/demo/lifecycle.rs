@@ -18,7 +18,7 @@ use trellis_service::partners::onboarding::default_tasks;
 use trellis_service::partners::settings::ProgramSettings;
 use trellis_service::platform::auth::ClientInfo;
 use trellis_service::platform::orgs::Org;
-use trellis_service::{Actor, AuthMethod, FakeClock, Services, UserActor};
+use trellis_service::{Actor, FakeClock, Services};
 
 use crate::cli::admin::service_error;
 
@@ -178,14 +178,7 @@ const SEGMENTS: [&str; 4] = ["smb", "mid_market", "enterprise", "public_sector"]
 
 /// A partner admin acting in the portal.
 fn partner_admin(org: OrgId, user: UserId, email: &str) -> Actor {
-    Actor::User(UserActor {
-        user_id: user,
-        org_id: org,
-        role: Role::PartnerAdmin,
-        email: email.to_owned(),
-        name: email.split('@').next().unwrap_or(email).to_owned(),
-        via: AuthMethod::Session,
-    })
+    super::person(org, user, email, Role::PartnerAdmin)
 }
 
 /// Walks every partner through its lifecycle, from its approval date on. Partner `i` was
