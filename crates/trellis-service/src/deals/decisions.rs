@@ -284,6 +284,11 @@ impl Services {
                 "only an approved registration can be extended",
             ));
         }
+        if before.opportunity_id.is_some() {
+            return Err(Error::InvalidState(
+                "this registration is an opportunity now: its protection follows the opportunity",
+            ));
+        }
         if before.extension_request.is_some() {
             return Err(Error::InvalidState("an extension request is already open"));
         }

@@ -333,6 +333,19 @@ async fn a_direct_opportunity_with_recent_activity_wins() {
             .await,
         Err(Error::InvalidState(_))
     ));
+
+    // Once an opportunity, the partner's place follows the opportunity: the registration's
+    // protection no longer runs out, and there is nothing to extend.
+    p.advance_days(200);
+    let swept = p.s.sweep_deals().await.unwrap();
+    assert_eq!((swept.warned, swept.expired), (0, 0));
+    let after = p.s.get_deal(&seller, r.id).await.unwrap();
+    assert_eq!(after.status, DealStatus::Approved);
+    assert!(matches!(
+        p.s.request_extension(&seller, r.id, after.version, "more time")
+            .await,
+        Err(Error::InvalidState(_))
+    ));
 }
 
 #[tokio::test]

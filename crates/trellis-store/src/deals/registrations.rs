@@ -345,6 +345,8 @@ pub async fn sla_breached(
 
 /// Approved registrations whose protection ends by `until`, soonest first; with
 /// `unwarned`, only those whose partner has not been warned yet.
+/// Approved registrations whose protection ends by `until` (converted ones excepted: the
+/// partner's place then follows the opportunity).
 pub async fn protection_ending(
     ex: &mut Exec<'_>,
     until: i64,
@@ -353,6 +355,7 @@ pub async fn protection_ending(
 ) -> Result<Vec<RegistrationRow>> {
     let sql = format!(
         "select {COLUMNS} from {FROM} where r.status = 'approved' and r.protected_until <= $1 \
+         and r.opportunity_id is null \
          and (not $2 or r.expiry_warned_at is null) order by r.protected_until limit $3"
     );
     Ok(fetch!(

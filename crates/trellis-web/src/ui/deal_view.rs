@@ -28,8 +28,9 @@ impl DealView {
             }
             _ => None,
         };
+        // A converted registration's protection follows its opportunity: no clock.
         let protection = match (r.status, r.protected_until) {
-            (DealStatus::Approved, Some(at)) => {
+            (DealStatus::Approved, Some(at)) if r.opportunity_id.is_none() => {
                 Some(Countdown::to(at, now, ms(policy.expiry_warning())))
             }
             _ => None,

@@ -89,6 +89,7 @@ async fn page(
         &form.text("stage"),
     );
     let can_extend = r.status == DealStatus::Approved
+        && r.opportunity_id.is_none()
         && r.extension_request.is_none()
         && r.extensions < i64::from(policy.policy.max_extensions);
     let now = s.now();
