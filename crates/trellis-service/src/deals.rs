@@ -31,8 +31,8 @@ pub use convert::Conversion;
 pub use decisions::Review;
 pub(crate) use index::ConflictIndex;
 pub use pipeline::Involvement;
-pub use policy::PolicyVersion;
 pub(crate) use policy::PolicyCache;
+pub use policy::PolicyVersion;
 pub use register::{DealQuery, DealUpdate, RegistrationInput};
 pub use sweep::Swept;
 

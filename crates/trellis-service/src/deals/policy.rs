@@ -87,12 +87,18 @@ pub(crate) struct PolicyCache(std::sync::Mutex<Option<PolicyVersion>>);
 
 impl PolicyCache {
     fn get(&self, version: i64) -> Option<PolicyVersion> {
-        let kept = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let kept = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         kept.as_ref().filter(|p| p.version == version).cloned()
     }
 
     fn keep(&self, p: &PolicyVersion) {
-        let mut kept = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut kept = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if kept.as_ref().is_none_or(|k| k.version < p.version) {
             *kept = Some(p.clone());
         }

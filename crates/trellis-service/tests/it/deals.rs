@@ -333,16 +333,23 @@ async fn a_direct_opportunity_with_recent_activity_wins() {
             .await,
         Err(Error::InvalidState(_))
     ));
+    a_converted_registration_does_not_expire(&p, &seller, r.id).await;
+}
 
-    // Once an opportunity, the partner's place follows the opportunity: the registration's
-    // protection no longer runs out, and there is nothing to extend.
+/// Once an opportunity, the partner's place follows the opportunity: the registration's
+/// protection no longer runs out, and there is nothing to extend.
+async fn a_converted_registration_does_not_expire(
+    p: &Program,
+    seller: &Actor,
+    id: trellis_domain::DealRegistrationId,
+) {
     p.advance_days(200);
     let swept = p.s.sweep_deals().await.unwrap();
     assert_eq!((swept.warned, swept.expired), (0, 0));
-    let after = p.s.get_deal(&seller, r.id).await.unwrap();
+    let after = p.s.get_deal(seller, id).await.unwrap();
     assert_eq!(after.status, DealStatus::Approved);
     assert!(matches!(
-        p.s.request_extension(&seller, r.id, after.version, "more time")
+        p.s.request_extension(seller, id, after.version, "more time")
             .await,
         Err(Error::InvalidState(_))
     ));
