@@ -32,6 +32,7 @@ pub use decisions::Review;
 pub(crate) use index::ConflictIndex;
 pub use pipeline::Involvement;
 pub use policy::PolicyVersion;
+pub(crate) use register::reviewers_of;
 pub use register::{DealQuery, DealUpdate, RegistrationInput};
 pub use sweep::Swept;
 

@@ -12,6 +12,7 @@
 mod api_conventions;
 mod auth;
 mod browser;
+mod cosell;
 mod crm;
 mod crm_pages;
 mod deals;
