@@ -11,7 +11,9 @@
 mod assets;
 mod book;
 mod console;
+mod cosell;
 mod csrf;
+mod download;
 mod error;
 mod flash;
 mod form;

@@ -72,7 +72,8 @@ async fn world() -> World {
             ("onboarding-tasks", first_task(&vendor, &a).await),
             ("agreements", a_agreement),
             ("deal-registrations", a_deal),
-            ("co-sell-requests", a_cosell),
+            ("co-sell-requests", a_cosell.clone()),
+            ("co-sell", a_cosell),
         ],
     );
     let b_user = user_of(b.user_email.clone()).await;
@@ -103,6 +104,7 @@ async fn world() -> World {
             ("agreements", b_agreement),
             ("deal-registrations", b_deal),
             ("co-sell-requests", b_cosell.clone()),
+            ("co-sell", b_cosell),
         ],
     );
     World {
@@ -191,7 +193,8 @@ async fn deals(a: &Api, b: &Api) -> (String, String) {
     )
 }
 
-/// A partner's request for the vendor's support on its registration.
+/// A partner's request for the vendor's support on its registration: the same id serves
+/// the API's `co-sell-requests` and the portal's `co-sell` pages.
 async fn cosell(partner: &Api, deal: &str, message: &str) -> String {
     let r = partner
         .post(

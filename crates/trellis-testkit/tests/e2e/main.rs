@@ -13,6 +13,7 @@ mod api_conventions;
 mod auth;
 mod browser;
 mod cosell;
+mod cosell_pages;
 mod crm;
 mod crm_pages;
 mod deals;
