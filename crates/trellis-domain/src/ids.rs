@@ -84,4 +84,6 @@ id_type!(
     ImportId,
     /// A partner's deal registration.
     DealRegistrationId,
+    /// A co-sell request between the vendor and a partner.
+    CoSellRequestId,
 );

@@ -215,17 +215,30 @@ impl Money {
     /// the currency has: `EUR 1,234.50`, `JPY 1,200`, `BHD 1.250`, `EUR -5.00`.
     /// [`parse_amount`] reads every output back.
     pub fn format(&self) -> String {
+        format!("{} {}", self.currency.code(), self.digits(true))
+    }
+
+    /// The amount as a plain decimal in major units, for files that spreadsheets read:
+    /// `1234.50`, `1200`, `-5.00` (no code, no grouping).
+    pub fn decimal(&self) -> String {
+        self.digits(false)
+    }
+
+    fn digits(&self, grouped: bool) -> String {
         let minor = self.amount_minor.unsigned_abs();
         let sign = if self.amount_minor < 0 { "-" } else { "" };
         let exponent = self.currency.exponent();
         let unit = 10u64.pow(exponent);
-        let major = group_thousands(minor / unit);
-        let code = self.currency.code();
+        let major = if grouped {
+            group_thousands(minor / unit)
+        } else {
+            (minor / unit).to_string()
+        };
         if exponent == 0 {
-            format!("{code} {sign}{major}")
+            format!("{sign}{major}")
         } else {
             let width = exponent as usize;
-            format!("{code} {sign}{major}.{:0width$}", minor % unit)
+            format!("{sign}{major}.{:0width$}", minor % unit)
         }
     }
 }
@@ -1095,6 +1108,10 @@ mod tests {
         assert_eq!(f(i64::MIN, "EUR"), "EUR -92,233,720,368,547,758.08");
         assert_eq!(f(i64::MIN, "JPY"), "JPY -9,223,372,036,854,775,808");
         assert_eq!(Money::new(7, Currency::USD).to_string(), "USD 0.07");
+        let d = |minor, code| Money::new(minor, cur(code)).decimal();
+        assert_eq!(d(123_450_000, "EUR"), "1234500.00");
+        assert_eq!(d(1_200, "JPY"), "1200");
+        assert_eq!(d(-5, "USD"), "-0.05");
     }
 
     #[test]

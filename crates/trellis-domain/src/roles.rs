@@ -70,6 +70,12 @@ pub enum Permission {
     /// Decide registrations, disputes and extensions; convert registrations into
     /// opportunities.
     DealsReview,
+    /// Ask the other side for co-selling help, and answer its requests (a partner: its own
+    /// organisation's).
+    CoSellRequest,
+    /// Read the comp-credit report of reps on partner-involved opportunities (a sales rep:
+    /// only their own opportunities).
+    CompCreditRead,
 }
 
 impl Role {
@@ -130,13 +136,21 @@ impl Role {
                         | P::CrmRead
                         | P::DealsRead
                         | P::DealsReview
+                        | P::CoSellRequest
+                        | P::CompCreditRead
                 )
             }
+            // A rep co-sells with partners; finance only reads.
             Role::SalesRep | Role::Finance => {
                 matches!(
                     p,
-                    P::OrgsRead | P::UsersRead | P::TokensManage | P::CrmRead | P::DealsRead
-                )
+                    P::OrgsRead
+                        | P::UsersRead
+                        | P::TokensManage
+                        | P::CrmRead
+                        | P::DealsRead
+                        | P::CompCreditRead
+                ) || (self == Role::SalesRep && p == P::CoSellRequest)
             }
             Role::PartnerAdmin => {
                 matches!(
@@ -150,11 +164,17 @@ impl Role {
                         | P::OnboardingWork
                         | P::DealsRead
                         | P::DealsRegister
+                        | P::CoSellRequest
                 )
             }
             Role::PartnerUser => matches!(
                 p,
-                P::OrgsRead | P::TokensManage | P::OnboardingWork | P::DealsRead | P::DealsRegister
+                P::OrgsRead
+                    | P::TokensManage
+                    | P::OnboardingWork
+                    | P::DealsRead
+                    | P::DealsRegister
+                    | P::CoSellRequest
             ),
         }
     }
@@ -190,7 +210,7 @@ pub struct Scope(Permission);
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 19] = [
+    pub const ALL: [Scope; 21] = [
         Scope(Permission::OrgsRead),
         Scope(Permission::OrgsManage),
         Scope(Permission::UsersRead),
@@ -210,6 +230,8 @@ impl Scope {
         Scope(Permission::DealsRead),
         Scope(Permission::DealsRegister),
         Scope(Permission::DealsReview),
+        Scope(Permission::CoSellRequest),
+        Scope(Permission::CompCreditRead),
     ];
 
     /// The scope that allows `p`.
@@ -244,6 +266,8 @@ impl Scope {
             Permission::DealsRead => "deals:read",
             Permission::DealsRegister => "deals:register",
             Permission::DealsReview => "deals:review",
+            Permission::CoSellRequest => "cosell:request",
+            Permission::CompCreditRead => "comp-credit:read",
         }
     }
 }
@@ -294,6 +318,7 @@ mod tests {
                 Permission::CrmRead,
                 Permission::CrmManage,
                 Permission::EventsRead,
+                Permission::CompCreditRead,
             ] {
                 assert!(!role.grants(p), "{role} must not have {p:?}");
             }
@@ -317,5 +342,41 @@ mod tests {
         assert!(s.contains(&Scope::of(Permission::OrgsRead)));
         assert!(!s.contains(&Scope::of(Permission::UsersManage)));
         assert_eq!(Role::VendorAdmin.grantable_scopes().len(), Scope::ALL.len());
+        assert_eq!(Scope::ALL.len(), 21);
+    }
+
+    #[test]
+    fn co_selling_is_for_sellers_and_comp_credit_for_the_vendor() {
+        let cosell: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.grants(Permission::CoSellRequest))
+            .collect();
+        assert_eq!(
+            cosell,
+            [
+                Role::VendorAdmin,
+                Role::ChannelManager,
+                Role::SalesRep,
+                Role::PartnerAdmin,
+                Role::PartnerUser
+            ]
+        );
+        let credit: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.grants(Permission::CompCreditRead))
+            .collect();
+        assert_eq!(
+            credit,
+            [
+                Role::VendorAdmin,
+                Role::ChannelManager,
+                Role::SalesRep,
+                Role::Finance
+            ]
+        );
+        assert_eq!(
+            "cosell:request".parse::<Scope>().unwrap(),
+            Scope::of(Permission::CoSellRequest)
+        );
     }
 }

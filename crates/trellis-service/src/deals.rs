@@ -33,6 +33,7 @@ pub(crate) use index::ConflictIndex;
 pub use pipeline::Involvement;
 pub(crate) use policy::PolicyCache;
 pub use policy::PolicyVersion;
+pub(crate) use register::reviewers_of;
 pub use register::{DealQuery, DealUpdate, RegistrationInput};
 pub use sweep::Swept;
 

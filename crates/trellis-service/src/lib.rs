@@ -7,6 +7,7 @@ pub mod actor;
 mod auth_cache;
 pub mod clock;
 pub mod config;
+pub mod cosell;
 pub mod crm;
 pub mod deals;
 pub mod error;

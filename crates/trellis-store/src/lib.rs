@@ -6,6 +6,7 @@
 
 pub mod args;
 pub mod config;
+pub mod cosell;
 pub mod crm;
 pub mod db;
 pub mod deals;

@@ -5,6 +5,7 @@ pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod changes;
+pub mod cosell;
 pub mod crm;
 pub mod deals;
 pub mod dto;
@@ -50,6 +51,7 @@ use crate::state::AppState;
         (name = "jobs", description = "Background jobs and dead letters"),
         (name = "crm", description = "CRM data (accounts, contacts, opportunities), CSV imports and the change feed"),
         (name = "deals", description = "Deal registration, conflict checks, the rules of engagement and partners on opportunities"),
+        (name = "co-sell", description = "Co-sell requests between the vendor and its partners, both ways, and the comp-credit report of reps on partner-involved opportunities"),
     )
 )]
 struct ApiDoc;
@@ -85,6 +87,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(jobs::routes())
                 .merge(crm::routes())
                 .merge(deals::routes())
+                .merge(cosell::routes())
                 .merge(imports::routes())
                 .merge(changes::routes()),
         )

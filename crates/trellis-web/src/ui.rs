@@ -11,8 +11,10 @@
 mod assets;
 mod book;
 mod console;
+mod cosell;
 mod csrf;
 mod deal_view;
+mod download;
 mod error;
 mod flash;
 mod form;

@@ -1,9 +1,11 @@
 //! The shared pipeline: which partners are on which vendor opportunities.
 
 use serde::Serialize;
+use trellis_domain::cosell::credit::PartnerRole;
 use trellis_domain::{DealRegistrationId, OpportunityId, OrgId, Permission, Timestamp};
 use trellis_store::deals::involvement::{self, InvolvementRow};
 
+use crate::platform::parse_stored;
 use crate::{Actor, Error, Result, Services};
 
 /// A partner on an opportunity.
@@ -13,23 +15,24 @@ pub struct Involvement {
     pub partner_id: OrgId,
     /// Its name.
     pub partner_name: String,
-    /// `sourced`, `co_sell` or `influence`.
-    pub role: String,
+    /// Sourced, co-sell or influence.
+    pub role: PartnerRole,
     /// The registration it came from.
     pub registration_id: Option<DealRegistrationId>,
     /// Since when.
     pub since: Timestamp,
 }
 
-impl From<InvolvementRow> for Involvement {
-    fn from(r: InvolvementRow) -> Self {
-        Self {
+impl TryFrom<InvolvementRow> for Involvement {
+    type Error = crate::Error;
+    fn try_from(r: InvolvementRow) -> Result<Self> {
+        Ok(Self {
             partner_id: OrgId::from_uuid(r.org_id),
             partner_name: r.org_name,
-            role: r.role,
+            role: parse_stored("role", &r.role)?,
             registration_id: r.registration_id.map(DealRegistrationId::from_uuid),
             since: Timestamp::from_millis(r.created_at),
-        }
+        })
     }
 }
 
@@ -45,12 +48,10 @@ impl Services {
             return Err(Error::NotFound);
         }
         let mut c = self.db().read().await?;
-        Ok(
-            involvement::of_opportunities(&mut c.exec(), &[id.as_uuid()])
-                .await?
-                .into_iter()
-                .map(Involvement::from)
-                .collect(),
-        )
+        involvement::of_opportunities(&mut c.exec(), &[id.as_uuid()])
+            .await?
+            .into_iter()
+            .map(Involvement::try_from)
+            .collect()
     }
 }

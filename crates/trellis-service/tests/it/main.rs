@@ -6,6 +6,7 @@
     reason = "tests may panic"
 )]
 
+mod cosell;
 mod deals;
 mod partners_applications;
 mod partners_directory;

@@ -40,6 +40,25 @@ pub async fn attach(
     Ok(())
 }
 
+/// Attaches a partner to an opportunity unless it is already on it (in whatever role).
+/// `true` when it was attached.
+pub async fn attach_if_absent(
+    ex: &mut Exec<'_>,
+    opportunity_id: Uuid,
+    org_id: Uuid,
+    role: &str,
+    now: i64,
+) -> Result<bool> {
+    let n = execute!(
+        ex,
+        "insert into opportunity_partners (opportunity_id, org_id, role, registration_id, \
+         created_at) values ($1, $2, $3, null, $4) \
+         on conflict (opportunity_id, org_id) do nothing",
+        [opportunity_id, org_id, role, now]
+    )?;
+    Ok(n == 1)
+}
+
 /// The partners on some opportunities.
 pub async fn of_opportunities(ex: &mut Exec<'_>, ids: &[Uuid]) -> Result<Vec<InvolvementRow>> {
     if ids.is_empty() {

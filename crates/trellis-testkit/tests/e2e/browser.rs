@@ -546,7 +546,7 @@ async fn a_conflicting_registration_is_settled_by_the_rules_and_the_winner_reach
         .await
         .unwrap();
     click(&c, "#deal-opportunity").await;
-    let partners = wait_for(&c, "#opportunity-partners")
+    let partners = wait_for(&c, "#opportunity-partners-table")
         .await
         .text()
         .await

@@ -37,6 +37,8 @@ async fn world() -> World {
     let (hook_id, job_id) = platform_objects(&vendor).await;
     let crm = crm_records(&vendor).await;
     let (a_deal, b_deal) = deals(&a_admin, &b_admin).await;
+    let a_cosell = cosell(&a_admin, &a_deal, "Alpha needs a demo").await;
+    let b_cosell = cosell(&b_admin, &b_deal, "Bravo's secret plan").await;
 
     let Program {
         application_id,
@@ -71,6 +73,8 @@ async fn world() -> World {
             ("agreements", a_agreement),
             ("deals", a_deal.clone()),
             ("deal-registrations", a_deal),
+            ("co-sell-requests", a_cosell.clone()),
+            ("co-sell", a_cosell),
         ],
     );
     let b_user = user_of(b.user_email.clone()).await;
@@ -88,6 +92,8 @@ async fn world() -> World {
         "bob.secret@bravo.example".to_owned(),
         b_deal.clone(),
         "Bravo Secret Customer".to_owned(),
+        b_cosell.clone(),
+        "Bravo's secret plan".to_owned(),
     ];
     let b_objects = objects(
         &b,
@@ -99,6 +105,8 @@ async fn world() -> World {
             ("agreements", b_agreement),
             ("deals", b_deal.clone()),
             ("deal-registrations", b_deal),
+            ("co-sell-requests", b_cosell.clone()),
+            ("co-sell", b_cosell),
         ],
     );
     World {
@@ -185,6 +193,19 @@ async fn deals(a: &Api, b: &Api) -> (String, String) {
         deal(a, "Alpha Customer Ltd", "alpha-customer.com").await,
         deal(b, "Bravo Secret Customer", "bravo-secret.com").await,
     )
+}
+
+/// A partner's request for the vendor's support on its registration: the same id serves
+/// the API's `co-sell-requests` and the portal's `co-sell` pages.
+async fn cosell(partner: &Api, deal: &str, message: &str) -> String {
+    let r = partner
+        .post(
+            "/api/v1/co-sell-requests",
+            &json!({"kind": "presales", "message": message, "registration_id": deal}),
+        )
+        .await
+        .unwrap();
+    created(&r)
 }
 
 /// A deal registered by a partner.
@@ -331,7 +352,13 @@ async fn snapshot(w: &World) -> Value {
         .await
         .unwrap()
         .body;
-    json!({"org": org, "users": users, "tokens": tokens, "partner": partner, "deals": deals})
+    let cosell = w
+        .b_admin
+        .get("/api/v1/co-sell-requests")
+        .await
+        .unwrap()
+        .body;
+    json!({"org": org, "users": users, "tokens": tokens, "partner": partner, "deals": deals, "cosell": cosell})
 }
 
 fn collection(path: &str) -> Option<&str> {

@@ -12,6 +12,8 @@
 mod api_conventions;
 mod auth;
 mod browser;
+mod cosell;
+mod cosell_pages;
 mod crm;
 mod crm_pages;
 mod deal_pages;

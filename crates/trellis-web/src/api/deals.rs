@@ -961,7 +961,7 @@ async fn opportunity_partners(
             .map(|p| InvolvementDto {
                 partner_id: p.partner_id.as_uuid(),
                 partner_name: p.partner_name,
-                role: p.role,
+                role: p.role.as_str().to_owned(),
                 registration_id: p.registration_id.map(DealRegistrationId::as_uuid),
                 since: instant(p.since),
             })

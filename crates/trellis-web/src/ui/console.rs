@@ -5,6 +5,7 @@
 
 mod applications;
 mod audit;
+mod cosell;
 mod crm;
 mod dashboard;
 mod deals;
@@ -29,7 +30,7 @@ pub(crate) fn routes(book: RouteBook) -> RouteBook {
     let book = book.get("/console", dashboard::show);
     let book = users::routes(partner::routes(partners::routes(book)));
     let book = ipp::routes(program::routes(applications::routes(book)));
-    let book = deals::routes(crm::routes(onboarding::routes(book)));
+    let book = cosell::routes(deals::routes(crm::routes(onboarding::routes(book))));
     let book =
         tokens::routes::<VendorSession>(book, "/console/tokens", "/console/tokens/{id}/revoke");
     jobs::routes(audit::routes(webhooks::routes(book)))

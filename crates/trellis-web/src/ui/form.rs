@@ -221,6 +221,19 @@ pub(crate) fn metric_figure(
     }
 }
 
+/// A filter from a select: blank is none; anything else must parse (a hand-edited address
+/// that does not is the "invalid request" page, naming the parameter).
+pub(crate) fn filter<T: std::str::FromStr>(name: &str, value: &str) -> PageResult<Option<T>> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    value
+        .parse()
+        .map(Some)
+        .map_err(|_| Error::field(name, format!("{value:?} is not one of the choices")).into())
+}
+
 /// A path id; anything that is not a valid id is the 404 page.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PageId<T>(pub(crate) T);

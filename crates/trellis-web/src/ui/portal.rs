@@ -5,6 +5,7 @@
 //! [`PartnerSession`]: super::session::PartnerSession
 
 mod agreement;
+mod cosell;
 mod dashboard;
 mod deals;
 mod onboarding;
@@ -26,6 +27,6 @@ pub(crate) fn routes(book: RouteBook) -> RouteBook {
         .get("/portal/agreement", agreement::show)
         .post("/portal/agreements/{id}/accept", agreement::accept)
         .get("/portal/tier", tier::show);
-    let book = deals::routes(users::routes(book));
+    let book = cosell::routes(deals::routes(users::routes(book)));
     tokens::routes::<PartnerSession>(book, "/portal/tokens", "/portal/tokens/{id}/revoke")
 }

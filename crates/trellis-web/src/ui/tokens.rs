@@ -85,6 +85,8 @@ fn describe(scope: Scope) -> &'static str {
         Permission::DealsRead => "Read deal registrations",
         Permission::DealsRegister => "Register and update deals",
         Permission::DealsReview => "Review, decide and convert deal registrations",
+        Permission::CoSellRequest => "Ask for and answer co-sell requests",
+        Permission::CompCreditRead => "Read the comp-credit report",
     }
 }
 

@@ -2,6 +2,8 @@
 //! message), and small display helpers the templates call: `x.show()` for a label or "—",
 //! `x.badge()` for the badge colour class.
 
+use trellis_domain::cosell::credit::PartnerRole;
+use trellis_domain::cosell::{Direction, HelpKind, RequestStatus};
 use trellis_domain::crm::{OpportunityStatus, Relationship};
 use trellis_domain::deals::{DealStage, DealStatus, RuleId};
 use trellis_domain::partners::profile::{Industry, PartnerStatus, Segment};
@@ -119,6 +121,16 @@ fn nav_for(side: Side, role: Role) -> Vec<(&'static str, &'static str)> {
             ),
             ("/console/deals", "Deals", Some(Permission::DealsRead)),
             ("/console/imports", "Imports", Some(Permission::CrmManage)),
+            (
+                "/console/co-sell",
+                "Co-sell",
+                Some(Permission::CoSellRequest),
+            ),
+            (
+                "/console/reports/comp-credit",
+                "Comp credit",
+                Some(Permission::CompCreditRead),
+            ),
             ("/console/users", "Users", Some(Permission::UsersRead)),
             (
                 "/console/tokens",
@@ -144,6 +156,11 @@ fn nav_for(side: Side, role: Role) -> Vec<(&'static str, &'static str)> {
             ("/portal/agreement", "Agreement", Some(Permission::OrgsRead)),
             ("/portal/deals", "Deals", Some(Permission::DealsRead)),
             ("/portal/tier", "Tier", Some(Permission::OrgsRead)),
+            (
+                "/portal/co-sell",
+                "Co-sell",
+                Some(Permission::CoSellRequest),
+            ),
             ("/portal/users", "Users", Some(Permission::UsersRead)),
             ("/portal/users", "Your profile", None),
             (
@@ -247,7 +264,9 @@ look_by_label!(
     Industry,
     Segment,
     DealStage,
-    RuleId
+    RuleId,
+    HelpKind,
+    Direction
 );
 
 impl Look for DealStatus {
@@ -261,6 +280,36 @@ impl Look for DealStatus {
             DealStatus::Approved => "badge-green",
             DealStatus::Rejected => "badge-red",
             DealStatus::Expired | DealStatus::Withdrawn => "badge-gray",
+        }
+    }
+}
+
+impl Look for RequestStatus {
+    fn show(&self) -> String {
+        self.label().into()
+    }
+
+    fn badge(&self) -> &'static str {
+        match self {
+            RequestStatus::Open => "badge-amber",
+            RequestStatus::Accepted => "badge-blue",
+            RequestStatus::Completed => "badge-green",
+            RequestStatus::Declined => "badge-red",
+            RequestStatus::Withdrawn => "badge-gray",
+        }
+    }
+}
+
+impl Look for PartnerRole {
+    fn show(&self) -> String {
+        self.label().into()
+    }
+
+    fn badge(&self) -> &'static str {
+        match self {
+            PartnerRole::Sourced => "badge-violet",
+            PartnerRole::CoSell => "badge-blue",
+            PartnerRole::Influence => "badge-gray",
         }
     }
 }
@@ -390,8 +439,21 @@ mod tests {
         let console = nav_for(Side::Console, Role::SalesRep);
         assert!(console.iter().any(|(h, _)| *h == "/console/partners"));
         assert!(!console.iter().any(|(h, _)| *h == "/console/webhooks"));
-        assert_eq!(nav_for(Side::Console, Role::VendorAdmin).len(), 13);
+        assert_eq!(nav_for(Side::Console, Role::VendorAdmin).len(), 15);
         assert!(console.iter().any(|(h, _)| *h == "/console/deals"));
+        assert!(console.iter().any(|(h, _)| *h == "/console/co-sell"));
+        assert!(
+            console
+                .iter()
+                .any(|(h, _)| *h == "/console/reports/comp-credit")
+        );
+        let finance = nav_for(Side::Console, Role::Finance);
+        assert!(
+            finance
+                .iter()
+                .any(|(h, _)| *h == "/console/reports/comp-credit")
+        );
+        assert!(!finance.iter().any(|(h, _)| *h == "/console/co-sell"));
         assert!(console.iter().any(|(h, _)| *h == "/console/accounts"));
         assert!(
             !console.iter().any(|(h, _)| *h == "/console/imports"),
@@ -403,6 +465,7 @@ mod tests {
         let user = nav_for(Side::Portal, Role::PartnerUser);
         assert!(user.contains(&("/portal/users", "Your profile")));
         assert!(user.contains(&("/portal/deals", "Deals")));
+        assert!(user.contains(&("/portal/co-sell", "Co-sell")));
         let admin = nav_for(Side::Portal, Role::PartnerAdmin);
         assert!(admin.contains(&("/portal/users", "Users")));
         assert!(is_current(

@@ -10,7 +10,6 @@ mod opportunities;
 mod upload;
 
 use std::collections::HashMap;
-use std::str::FromStr;
 
 use trellis_domain::UserId;
 use trellis_service::crm::{Account, CrmContact, Import, Opportunity};
@@ -19,7 +18,7 @@ use super::super::book::RouteBook;
 use trellis_service::platform::PageRequest;
 
 use super::super::error::PageResult;
-use super::super::form::Query;
+use super::super::form::{Query, filter};
 use super::super::session::VendorSession;
 use super::super::view::Choice;
 
@@ -188,18 +187,6 @@ fn attributes(value: &serde_json::Value) -> Vec<(String, String)> {
     });
     all.sort();
     all
-}
-
-/// A filter from a select: blank is none; anything else must parse (a hand-edited address
-/// that does not is the "invalid request" page, naming the parameter).
-fn filter<T: FromStr>(name: &str, value: &str) -> PageResult<Option<T>> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Ok(None);
-    }
-    value.parse().map(Some).map_err(|_| {
-        trellis_service::Error::field(name, format!("{value:?} is not one of the choices")).into()
-    })
 }
 
 /// The names of the accounts in a list, by id, for the account column.

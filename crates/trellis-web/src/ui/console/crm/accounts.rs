@@ -99,6 +99,7 @@ struct ShowPage {
     opportunities: Vec<Opportunity>,
     more_opportunities: bool,
     owners: Owners,
+    can_ask: bool,
 }
 
 async fn show(s: VendorSession, PageId(id): PageId<AccountId>, q: Query) -> PageResult {
@@ -150,6 +151,7 @@ async fn show(s: VendorSession, PageId(id): PageId<AccountId>, q: Query) -> Page
         opportunities: opportunities.items,
         more_opportunities: opportunities.next.is_some(),
         owners,
+        can_ask: s.can(Permission::CoSellRequest) && !a.archived,
         a,
     };
     Ok(page.into_response())

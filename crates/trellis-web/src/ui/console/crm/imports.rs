@@ -22,6 +22,7 @@ use super::Owners;
 use super::mapping::field_label;
 use crate::ui::assets;
 use crate::ui::book::RouteBook;
+use crate::ui::download;
 use crate::ui::error::PageResult;
 use crate::ui::form::{PageId, Query};
 use crate::ui::session::VendorSession;
@@ -160,20 +161,8 @@ async fn progress(s: VendorSession, PageId(id): PageId<ImportId>) -> PageResult 
 
 async fn report(s: VendorSession, PageId(id): PageId<ImportId>) -> PageResult {
     let i = s.services.get_import(&s.actor, id).await?;
-    let disposition = format!("attachment; filename=\"import-{id}-report.csv\"");
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&disposition)
-                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
-            ),
-        ],
+    Ok(download::csv(
+        &format!("import-{id}-report.csv"),
         i.report.to_csv(),
-    )
-        .into_response())
+    ))
 }

@@ -5,11 +5,15 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::response::IntoResponse;
 use trellis_domain::crm::OpportunityStatus;
-use trellis_domain::{AccountId, OpportunityId, Permission, UserId};
+use trellis_domain::{AccountId, DealRegistrationId, OpportunityId, Permission, UserId};
+use trellis_service::cosell::{CoSellQuery, side_of};
 use trellis_service::crm::{Account, Opportunity, OpportunityQuery};
+use trellis_service::deals::{Involvement, Registration};
+use trellis_service::platform::PageRequest;
 
 use super::{AccountNames, ListQuery, Owners, Paging, attributes, filter};
 use crate::ui::book::RouteBook;
+use crate::ui::cosell;
 use crate::ui::error::PageResult;
 use crate::ui::form::{PageId, Query};
 use crate::ui::session::VendorSession;
@@ -97,6 +101,17 @@ struct ShowPage {
     account: Option<Account>,
     owner: String,
     attributes: Vec<(String, String)>,
+    /// The partners on it: sourced, co-selling, influencing.
+    partners: Vec<Involvement>,
+    /// Co-sell requests on it, newest first.
+    requests: Vec<cosell::Row>,
+    more_requests: bool,
+    can_ask: bool,
+}
+
+/// A registration's reference, for the template (which passes arguments by reference).
+fn reference(id: &DealRegistrationId) -> String {
+    Registration::reference_of(*id)
 }
 
 async fn show(s: VendorSession, PageId(id): PageId<OpportunityId>) -> PageResult {
@@ -106,11 +121,25 @@ async fn show(s: VendorSession, PageId(id): PageId<OpportunityId>) -> PageResult
         None => None,
     };
     let owners = Owners::load(&s).await?;
+    let partners = s.services.opportunity_partners(&s.actor, id).await?;
+    let query = CoSellQuery {
+        opportunity_id: Some(id),
+        ..CoSellQuery::default()
+    };
+    let page = PageRequest {
+        cursor: None,
+        limit: Some(20),
+    };
+    let requests = s.services.list_cosell(&s.actor, &query, &page).await?;
     let page = ShowPage {
         chrome: s.chrome(o.name.clone()),
         owner: owners.name(o.owner_id, &o.owner_name),
         attributes: attributes(&o.attributes),
         account,
+        partners,
+        requests: cosell::rows(requests.items, side_of(&s.actor)),
+        more_requests: requests.next.is_some(),
+        can_ask: s.can(Permission::CoSellRequest) && !o.archived,
         o,
     };
     Ok(page.into_response())
