@@ -452,9 +452,8 @@ mod tests {
                 .await
                 .unwrap();
             assert!(
-                partners
-                    .iter()
-                    .any(|p| p.partner_id == r.partner_id && p.role == "sourced"),
+                partners.iter().any(|p| p.partner_id == r.partner_id
+                    && p.role == trellis_domain::cosell::credit::PartnerRole::Sourced),
                 "{partners:?}"
             );
         }
