@@ -44,6 +44,7 @@ async fn print_welcome(
             users = s.users,
             accounts = s.pipeline.accounts,
             deal_registrations = s.pipeline.registrations,
+            cosell_requests = s.pipeline.cosell_requests,
             seconds = (s.elapsed.as_secs_f64() * 10.0).round() / 10.0,
             "demo data created"
         );

@@ -5,6 +5,7 @@
 //! windows, warnings and trails look real at "now".
 
 mod companies;
+mod cosell;
 mod crm;
 mod stories;
 
@@ -29,6 +30,8 @@ pub(crate) struct Pipeline {
     pub accounts: usize,
     /// Deal registrations.
     pub registrations: usize,
+    /// Co-sell requests, both ways.
+    pub cosell_requests: usize,
 }
 
 /// The people who act: the vendor, the partners and every demo user `(e-mail, id, version)`.
@@ -126,9 +129,11 @@ pub(super) async fn seed(
     }
     clock.set(now);
     run.sweep().await?;
+    let cosell_requests = cosell::seed(services, clock, now, cast).await?;
     Ok(Pipeline {
         accounts: run.plan.accounts.len(),
         registrations: STORIES.len(),
+        cosell_requests,
     })
 }
 
@@ -395,6 +400,8 @@ mod tests {
             .unwrap();
         eprintln!("seeded the demo in {:?}", started.elapsed());
         assert_eq!(seeded.pipeline.registrations, STORIES.len());
+        assert_eq!(seeded.pipeline.cosell_requests, 6);
+        cosell_requests_in_every_state(&s).await;
         let all = all_registrations(&s).await;
         assert_eq!(all.len(), STORIES.len());
 
@@ -490,5 +497,29 @@ mod tests {
             .unwrap();
         assert!(!accounts.items.is_empty());
         assert!(seeded.pipeline.accounts >= 300);
+    }
+
+    /// Both ways, every request status.
+    async fn cosell_requests_in_every_state(s: &Services) {
+        use trellis_domain::cosell::{Direction, RequestStatus};
+        let page = PageRequest {
+            cursor: None,
+            limit: Some(50),
+        };
+        let all = s
+            .list_cosell(
+                &Actor::System,
+                &trellis_service::cosell::CoSellQuery::default(),
+                &page,
+            )
+            .await
+            .unwrap()
+            .items;
+        for status in RequestStatus::ALL {
+            assert!(all.iter().any(|r| r.status == *status), "no {status}");
+        }
+        for d in Direction::ALL {
+            assert!(all.iter().any(|r| r.direction == *d), "none {d}");
+        }
     }
 }
