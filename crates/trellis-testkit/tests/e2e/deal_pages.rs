@@ -102,6 +102,34 @@ async fn register_and_check(scene: &Scene) -> (String, String) {
     let refused = post(partner, "/portal/deals", &csrf, &FORM[..9]).await;
     assert_eq!(refused.status, StatusCode::SEE_OTHER, "stage is optional");
     let first = deal_id(&refused);
+    // The form's one-time token: sent twice (a double click), it makes one registration.
+    let token = trellis_testkit::app::input_value(&new.html, "submission").unwrap();
+    let mut twice = FORM.to_vec();
+    twice.push(("submission", &token));
+    let once = deal_id(&post(partner, "/portal/deals", &csrf, &twice).await);
+    let again = post(partner, "/portal/deals", &csrf, &twice).await;
+    assert_eq!(
+        deal_id(&again),
+        once,
+        "the second submission leads to the first's registration"
+    );
+    let list = partner.get("/portal/deals").await.unwrap();
+    assert_eq!(
+        list.html
+            .matches(&format!("/portal/deals/{once}\""))
+            .count(),
+        1
+    );
+    // The same token with other details is another deal: the form comes back with a new token.
+    let mut changed = twice.clone();
+    changed.retain(|(k, _)| *k != "product");
+    changed.push(("product", "Edge appliances"));
+    let refused = post(partner, "/portal/deals", &csrf, &changed).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.html);
+    assert_ne!(
+        trellis_testkit::app::input_value(&refused.html, "submission").as_deref(),
+        Some(token.as_str())
+    );
     let list = partner.get("/portal/deals").await.unwrap();
     assert!(
         list.html.contains(&format!("/portal/deals/{first}")),

@@ -227,7 +227,7 @@ fn json_response(status: StatusCode, body: String) -> Response {
     resp
 }
 
-fn hex_sha256(bytes: &[u8]) -> String {
+pub(crate) fn hex_sha256(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     Sha256::digest(bytes)
         .iter()

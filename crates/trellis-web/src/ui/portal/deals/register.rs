@@ -14,6 +14,7 @@ use trellis_domain::money::parse_amount;
 use trellis_domain::{Currency, FieldErrors, Permission};
 use trellis_service::Error;
 use trellis_service::deals::{CheckOutcome, CompanyProbe, ConflictCheck, RegistrationInput};
+use trellis_service::platform::idempotency::{Idempotent, SavedResponse};
 
 use super::renamed;
 use crate::ui::assets;
@@ -43,6 +44,9 @@ struct RegisterPage {
     errors: Errors,
     protection_days: u16,
     sla_hours: u16,
+    /// This form's one-time token: a second submission of it (a double click, a reload after
+    /// a slow answer) leads to the registration the first one made instead of a duplicate.
+    submission: String,
     script: &'static str,
 }
 
@@ -71,6 +75,9 @@ async fn page(
     s.actor.require(Permission::DealsRegister)?;
     let policy = s.services.engagement_policy(&s.actor).await?;
     let currencies = currency_choices(&form.text("currency"));
+    let submission = form
+        .opt("submission")
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let stage = Some(form.text("stage"))
         .filter(|c| !c.is_empty())
         .unwrap_or_else(|| DealStage::Discovery.as_str().into());
@@ -86,6 +93,7 @@ async fn page(
         errors,
         protection_days: policy.policy.protection_days,
         sla_hours: policy.policy.approval_sla_hours,
+        submission,
         script: assets::deal_check_url(),
     })
 }
@@ -153,23 +161,116 @@ async fn create(s: PartnerSession, CsrfForm(form): CsrfForm) -> PageResult {
         Ok(i) => i,
         Err(fe) => return again(&s, form, Error::Validation(fe)).await,
     };
-    match s.services.register_deal(&s.actor, &input).await {
-        Ok(r) => {
-            let what = if r.status == trellis_domain::deals::DealStatus::Approved {
-                "It was approved at once under the rules of engagement."
-            } else {
-                "The channel manager has been told; you will see the decision here."
-            };
-            Ok(s.redirect(
-                &format!("/portal/deals/{}", r.id),
-                &Flash::success(format!(
-                    "Registered {} for {}. {what}",
-                    r.reference, r.company_name
-                )),
-            ))
+    let token = form.text("submission");
+    let key = format!("portal-deal:{}", token.trim());
+    let hash = body_hash(&form);
+    // A form without its token (sent by a script of the partner's own) is simply registered.
+    let earlier = match once(&s, &key, &hash, !token.trim().is_empty()).await {
+        Ok(earlier) => earlier,
+        Err(Error::Conflict(_)) => {
+            // The token was used for other details (the form sent, then changed after going
+            // back): this is a new registration, with a new token.
+            let mut fresh = form;
+            fresh.take("submission");
+            let why = Error::Conflict(
+                "This form was already sent with other details. Check the details below and \
+                 register again if this is another deal."
+                    .into(),
+            );
+            return again(&s, fresh, why).await;
         }
-        Err(e) => again(&s, form, e).await,
+        Err(e) => return Err(e.into()),
+    };
+    match earlier {
+        Some(earlier) => Ok(s.redirect(
+            &format!("/portal/deals/{earlier}"),
+            &Flash::info("This form was already sent: here is the registration it made."),
+        )),
+        None => match s.services.register_deal(&s.actor, &input).await {
+            Ok(r) => {
+                let saved = SavedResponse {
+                    status: 303,
+                    body: r.id.to_string(),
+                };
+                if !token.trim().is_empty() {
+                    s.services
+                        .idempotency_finish(&s.actor, &key, Some(&saved))
+                        .await?;
+                }
+                let what = if r.status == trellis_domain::deals::DealStatus::Approved {
+                    "It was approved at once under the rules of engagement."
+                } else {
+                    "The channel manager has been told; you will see the decision here."
+                };
+                Ok(s.redirect(
+                    &format!("/portal/deals/{}", r.id),
+                    &Flash::success(format!(
+                        "Registered {} for {}. {what}",
+                        r.reference, r.company_name
+                    )),
+                ))
+            }
+            Err(e) => {
+                // The key is freed, so the corrected form can be sent again.
+                if !token.trim().is_empty() {
+                    s.services.idempotency_finish(&s.actor, &key, None).await?;
+                }
+                again(&s, form, e).await
+            }
+        },
     }
+}
+
+/// The fields as sent, hashed: the same token with other fields is another request.
+fn body_hash(form: &FormData) -> String {
+    let mut fields: Vec<String> = FIELDS.iter().map(|f| form.text(f)).collect();
+    fields.push(form.text("submission"));
+    crate::api::extract::hex_sha256(fields.join("\u{1f}").as_bytes())
+}
+
+const FIELDS: [&str; 13] = [
+    "company_name",
+    "website",
+    "country",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "product",
+    "amount",
+    "currency",
+    "expected_close",
+    "stage",
+    "next_step",
+    "description",
+];
+
+/// Reserves the form's token, or finds the registration an earlier submission of it made. A
+/// submission still running (the first click of a double click) is waited for, up to a few
+/// seconds.
+async fn once(
+    s: &PartnerSession,
+    key: &str,
+    hash: &str,
+    tokened: bool,
+) -> trellis_service::Result<Option<String>> {
+    if !tokened {
+        return Ok(None);
+    }
+    for _ in 0..20 {
+        match s.services.idempotency_begin(&s.actor, key, hash).await {
+            Ok(Idempotent::Run) => return Ok(None),
+            Ok(Idempotent::Replay(saved)) => return Ok(Some(saved.body)),
+            // The service says so in words only; a token used with other details is the
+            // other conflict, answered at once.
+            Err(Error::Conflict(msg)) if msg.contains("still running") => {
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(Error::InvalidState(
+        "the first submission of this form has not finished; open your deals in a moment",
+    ))
 }
 
 /// The form again with what went wrong.
