@@ -31,12 +31,16 @@ struct Registrant {
 /// Who reviews a partner's registrations: its channel manager if active, else every
 /// reviewer.
 pub(crate) async fn reviewers_of(ex: &mut Exec<'_>, partner: OrgId) -> Result<Vec<String>> {
-    Ok(
-        match user_store::partner_owner_email(ex, partner.as_uuid()).await? {
-            Some(email) => vec![email],
-            None => user_store::reviewers(ex).await?,
-        },
-    )
+    let owner = user_store::partner_owner_email(ex, partner.as_uuid()).await?;
+    reviewers_given(ex, owner).await
+}
+
+/// [`reviewers_of`] when the channel manager's address is known already.
+async fn reviewers_given(ex: &mut Exec<'_>, owner: Option<String>) -> Result<Vec<String>> {
+    Ok(match owner {
+        Some(email) => vec![email],
+        None => user_store::reviewers(ex).await?,
+    })
 }
 
 /// Largest amount accepted, in minor units: beyond any real deal, well inside `i64`.
@@ -375,10 +379,7 @@ impl Services {
             let row = store::registrant(&mut c.exec(), org.as_uuid())
                 .await?
                 .ok_or(Error::NotFound)?;
-            let reviewers = match &row.owner_email {
-                Some(email) => vec![email.clone()],
-                None => user_store::reviewers(&mut c.exec()).await?,
-            };
+            let reviewers = reviewers_given(&mut c.exec(), row.owner_email.clone()).await?;
             (row, reviewers)
         };
         let policy = self.policy_at(row.policy_version).await?;
@@ -416,7 +417,7 @@ impl Services {
         actor.require(Permission::DealsRead)?;
         let org = actor.partner_scope().map(|s| s.org_id().as_uuid());
         let mut c = self.db().read().await?;
-        Ok(trail::last_seq(&mut c.exec(), org, None).await?)
+        Ok(trail::last_seq(&mut c.exec(), org).await?)
     }
 
     /// A registration's trail, oldest first.

@@ -56,21 +56,16 @@ pub async fn of(ex: &mut Exec<'_>, registration_id: Uuid) -> Result<Vec<TrailRow
 }
 
 /// The newest step's sequence number among the registrations of `org_id` (every partner's when
-/// `None`), or of one registration: it grows whenever one of them changes, so a page showing
-/// them can poll it cheaply instead of rendering itself again.
-pub async fn last_seq(
-    ex: &mut Exec<'_>,
-    org_id: Option<Uuid>,
-    registration_id: Option<Uuid>,
-) -> Result<i64> {
+/// `None`): it grows whenever one of them changes, so a page showing them can poll it cheaply
+/// instead of rendering itself again.
+pub async fn last_seq(ex: &mut Exec<'_>, org_id: Option<Uuid>) -> Result<i64> {
     Ok(fetch!(
         ex,
         (i64,),
         "select coalesce(max(t.seq), 0) from deal_trail t \
          where ($1 is null or t.registration_id in \
-                (select id from deal_registrations where org_id = $1)) \
-           and ($2 is null or t.registration_id = $2)",
-        [org_id, registration_id],
+                (select id from deal_registrations where org_id = $1))",
+        [org_id],
         fetch_one
     )?
     .0)

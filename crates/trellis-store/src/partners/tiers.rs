@@ -173,14 +173,3 @@ pub async fn changes(
         id: r.id,
     }))
 }
-
-/// The rank of a partner's current tier (`None` without one).
-pub async fn rank_of(ex: &mut Exec<'_>, org_id: Uuid) -> Result<Option<i64>> {
-    Ok(crate::scalar!(
-        ex,
-        i64,
-        "select t.rank from orgs o join tiers t on t.key = o.tier where o.id = $1",
-        [org_id],
-        fetch_optional
-    )?)
-}

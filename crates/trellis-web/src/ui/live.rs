@@ -12,11 +12,16 @@ struct Stamp {
     stamp: i64,
 }
 
-/// `{"stamp": n}`, never cached: the page renders itself again when `n` moves.
+/// `{"stamp": n}`: the page renders itself again when `n` moves.
 pub(crate) fn stamp(n: i64) -> Response {
+    uncached_json(Stamp { stamp: n })
+}
+
+/// JSON a page's script polls, never cached (every answer must be the current state).
+pub(crate) fn uncached_json(body: impl Serialize) -> Response {
     (
         [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
-        Json(Stamp { stamp: n }),
+        Json(body),
     )
         .into_response()
 }

@@ -9,8 +9,6 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Json;
-use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use serde::Serialize;
 use trellis_domain::{ImportId, Permission};
@@ -152,11 +150,7 @@ async fn progress(s: VendorSession, PageId(id): PageId<ImportId>) -> PageResult 
         unchanged: i.unchanged,
         rejected: i.rejected,
     };
-    Ok((
-        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
-        Json(body),
-    )
-        .into_response())
+    Ok(crate::ui::live::uncached_json(body))
 }
 
 async fn report(s: VendorSession, PageId(id): PageId<ImportId>) -> PageResult {

@@ -58,6 +58,15 @@ const RULES: [(&str, &str); 3] = [
 
 /// The form's fields for a policy.
 fn form_of(p: &EngagementPolicy, version: i64) -> FormData {
+    // The direct-opportunity rule's window, or a sensible one to offer when it is off.
+    let activity_days = p
+        .conflict_rules
+        .iter()
+        .find_map(|r| match r {
+            ConflictRule::DirectOpportunity { activity_days } => Some(*activity_days),
+            _ => None,
+        })
+        .unwrap_or(60);
     let mut pairs: Vec<(&str, String)> = vec![
         ("version", version.to_string()),
         ("protection_days", p.protection_days.to_string()),
@@ -69,17 +78,13 @@ fn form_of(p: &EngagementPolicy, version: i64) -> FormData {
             "match_threshold_percent",
             p.match_threshold_percent.to_string(),
         ),
-        ("activity_days", "60".into()),
+        ("activity_days", activity_days.to_string()),
         ("notes", p.notes.clone()),
     ];
     for (i, rule) in p.conflict_rules.iter().enumerate() {
         let key = rule.id().as_str();
         pairs.push(("rule", key.to_owned()));
         pairs.push((position_name(key), (i + 1).to_string()));
-        if let ConflictRule::DirectOpportunity { activity_days } = rule {
-            pairs.retain(|(k, _)| *k != "activity_days");
-            pairs.push(("activity_days", activity_days.to_string()));
-        }
     }
     let a = &p.auto_approval;
     if a.enabled {

@@ -161,11 +161,12 @@ async fn create(s: PartnerSession, CsrfForm(form): CsrfForm) -> PageResult {
         Ok(i) => i,
         Err(fe) => return again(&s, form, Error::Validation(fe)).await,
     };
-    let token = form.text("submission");
-    let key = format!("portal-deal:{}", token.trim());
-    let hash = body_hash(&form);
     // A form without its token (sent by a script of the partner's own) is simply registered.
-    let earlier = match once(&s, &key, &hash, !token.trim().is_empty()).await {
+    let key = form
+        .opt("submission")
+        .map(|t| format!("portal-deal:{}", t.trim()));
+    let hash = body_hash(&form);
+    let earlier = match once(&s, key.as_deref(), &hash).await {
         Ok(earlier) => earlier,
         Err(Error::Conflict(_)) => {
             // The token was used for other details (the form sent, then changed after going
@@ -192,9 +193,9 @@ async fn create(s: PartnerSession, CsrfForm(form): CsrfForm) -> PageResult {
                     status: 303,
                     body: r.id.to_string(),
                 };
-                if !token.trim().is_empty() {
+                if let Some(key) = &key {
                     s.services
-                        .idempotency_finish(&s.actor, &key, Some(&saved))
+                        .idempotency_finish(&s.actor, key, Some(&saved))
                         .await?;
                 }
                 let what = if r.status == trellis_domain::deals::DealStatus::Approved {
@@ -212,8 +213,8 @@ async fn create(s: PartnerSession, CsrfForm(form): CsrfForm) -> PageResult {
             }
             Err(e) => {
                 // The key is freed, so the corrected form can be sent again.
-                if !token.trim().is_empty() {
-                    s.services.idempotency_finish(&s.actor, &key, None).await?;
+                if let Some(key) = &key {
+                    s.services.idempotency_finish(&s.actor, key, None).await?;
                 }
                 again(&s, form, e).await
             }
@@ -249,13 +250,12 @@ const FIELDS: [&str; 13] = [
 /// seconds.
 async fn once(
     s: &PartnerSession,
-    key: &str,
+    key: Option<&str>,
     hash: &str,
-    tokened: bool,
 ) -> trellis_service::Result<Option<String>> {
-    if !tokened {
+    let Some(key) = key else {
         return Ok(None);
-    }
+    };
     for _ in 0..20 {
         match s.services.idempotency_begin(&s.actor, key, hash).await {
             Ok(Idempotent::Run) => return Ok(None),
