@@ -2,9 +2,14 @@
 //! query body once per backend so each copy is type-checked against its own driver.
 //!
 //! SQLite gets two pools: one writer (SQLite allows one at a time, so writers queue in the pool
-//! instead of failing with `SQLITE_BUSY`) and a read pool that runs beside it under WAL.
+//! instead of failing with `SQLITE_BUSY`) and a read pool that runs beside it under WAL. Hot
+//! writes run on the writer's own thread ([`Db::on_writer`], see [`lane`]).
 
+pub mod lane;
+
+use std::future::Future;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use sqlx::pool::PoolConnection;
@@ -35,6 +40,8 @@ pub enum Db {
         read: SqlitePool,
         /// The one writer.
         write: SqlitePool,
+        /// The thread that drives hot write transactions.
+        lane: Arc<lane::Lane>,
     },
     /// PostgreSQL: one pool.
     Postgres(PgPool),
@@ -177,7 +184,12 @@ impl Db {
             .connect_with(opts.read_only(true))
             .await
             .with_context(|| format!("opening {url} for reading"))?;
-        Ok(Db::Sqlite { read, write })
+        let lane = lane::Lane::start().context("starting the writer's thread")?;
+        Ok(Db::Sqlite {
+            read,
+            write,
+            lane: Arc::new(lane),
+        })
     }
 
     /// Which engine this is.
@@ -206,6 +218,23 @@ impl Db {
         })
     }
 
+    /// Runs `work`, a future that writes, where writes go fastest. On SQLite that is the
+    /// writer's own thread, so the transaction holding the one writer never waits behind
+    /// request handling between its statements; `work` then runs to completion even if the
+    /// caller stops waiting. On PostgreSQL, which has no single writer and whose connections
+    /// belong to the runtime that opened them, it runs in place.
+    ///
+    /// For throughput-critical writes (deal registration). `work` must own what it uses.
+    pub async fn on_writer<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = T> + Send + 'static,
+    ) -> T {
+        match self {
+            Db::Sqlite { lane, .. } => lane.run(work).await,
+            Db::Postgres(_) => work.await,
+        }
+    }
+
     /// Takes a connection for reads outside a transaction.
     pub async fn read(&self) -> Result<Conn> {
         Ok(match self {
@@ -224,7 +253,7 @@ impl Db {
     /// Closes every pool, waiting for connections to be returned.
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { read, write } => {
+            Db::Sqlite { read, write, .. } => {
                 read.close().await;
                 write.close().await;
             }

@@ -1,7 +1,7 @@
 //! Registering a deal, reading registrations, and the partner's own changes: keeping the
 //! deal up to date and withdrawing it.
 
-use trellis_domain::deals::{AutoFacts, DealStage, DealStatus};
+use trellis_domain::deals::{AutoFacts, DealStage, DealStatus, Verdict};
 use trellis_domain::{
     Currency, DealRegistrationId, Email, FieldErrors, Money, OrgId, Permission, Timestamp, UserId,
 };
@@ -41,6 +41,17 @@ async fn reviewers_given(ex: &mut Exec<'_>, owner: Option<String>) -> Result<Vec
         Some(email) => vec![email],
         None => user_store::reviewers(ex).await?,
     })
+}
+
+/// A registration checked and decided on, ready to write.
+struct NewRegistration {
+    /// Pending, as submitted.
+    row: RegistrationRow,
+    /// What the rules of engagement say: approve at once, or why not.
+    auto: std::result::Result<Verdict, String>,
+    policy: PolicyVersion,
+    facts: Registrant,
+    now: Timestamp,
 }
 
 /// Largest amount accepted, in minor units: beyond any real deal, well inside `i64`.
@@ -318,6 +329,36 @@ impl Services {
             now,
         );
         row.org_name.clone_from(&facts.org_name);
+        let this = self.clone();
+        let actor = actor.clone();
+        let write = NewRegistration {
+            row,
+            auto,
+            policy,
+            facts,
+            now,
+        };
+        self.db()
+            .on_writer(Box::pin(async move {
+                this.write_registration(&actor, write).await
+            }))
+            .await
+    }
+
+    /// Writes a new registration, approved at once when the rules say so, with its trail,
+    /// audit entries, events and e-mails: one transaction of inserts only.
+    async fn write_registration(
+        &self,
+        actor: &Actor,
+        new: NewRegistration,
+    ) -> Result<Registration> {
+        let NewRegistration {
+            mut row,
+            auto,
+            policy,
+            facts,
+            now,
+        } = new;
         let submitted = Registration::try_from(row.clone())?;
         let decided = match &auto {
             Ok(verdict) => {
@@ -364,7 +405,7 @@ impl Services {
             submitted
         };
         if facts.first_deal {
-            self.note_first_deal(&mut tx, actor, scope.org_id(), now)
+            self.note_first_deal(&mut tx, actor, registration.partner_id, now)
                 .await?;
         }
         tx.commit().await?;
