@@ -86,4 +86,8 @@ id_type!(
     DealRegistrationId,
     /// A co-sell request between the vendor and a partner.
     CoSellRequestId,
+    /// A population of one side's accounts (account mapping).
+    PopulationId,
+    /// The account-mapping connection between the vendor and a partner.
+    MappingConnectionId,
 );

@@ -7,6 +7,7 @@ pub mod cosell;
 pub mod crm;
 pub mod deals;
 pub mod ids;
+pub mod mapping;
 pub mod money;
 pub mod orgs;
 pub mod partners;

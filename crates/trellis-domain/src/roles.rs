@@ -76,6 +76,11 @@ pub enum Permission {
     /// Read the comp-credit report of reps on partner-involved opportunities (a sales rep:
     /// only their own opportunities).
     CompCreditRead,
+    /// See one's own side's account-mapping populations, connections, policies and overlaps.
+    MappingRead,
+    /// Manage one's own side's account mapping: populations, sharing policies, opting in,
+    /// and (a partner) the accounts it brings.
+    MappingManage,
 }
 
 impl Role {
@@ -138,6 +143,7 @@ impl Role {
                         | P::DealsReview
                         | P::CoSellRequest
                         | P::CompCreditRead
+                        | P::MappingRead
                 )
             }
             // A rep co-sells with partners; finance only reads.
@@ -150,7 +156,7 @@ impl Role {
                         | P::CrmRead
                         | P::DealsRead
                         | P::CompCreditRead
-                ) || (self == Role::SalesRep && p == P::CoSellRequest)
+                ) || (self == Role::SalesRep && matches!(p, P::CoSellRequest | P::MappingRead))
             }
             Role::PartnerAdmin => {
                 matches!(
@@ -165,6 +171,8 @@ impl Role {
                         | P::DealsRead
                         | P::DealsRegister
                         | P::CoSellRequest
+                        | P::MappingRead
+                        | P::MappingManage
                 )
             }
             Role::PartnerUser => matches!(
@@ -175,6 +183,7 @@ impl Role {
                     | P::DealsRead
                     | P::DealsRegister
                     | P::CoSellRequest
+                    | P::MappingRead
             ),
         }
     }
@@ -210,7 +219,7 @@ pub struct Scope(Permission);
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 21] = [
+    pub const ALL: [Scope; 23] = [
         Scope(Permission::OrgsRead),
         Scope(Permission::OrgsManage),
         Scope(Permission::UsersRead),
@@ -232,6 +241,8 @@ impl Scope {
         Scope(Permission::DealsReview),
         Scope(Permission::CoSellRequest),
         Scope(Permission::CompCreditRead),
+        Scope(Permission::MappingRead),
+        Scope(Permission::MappingManage),
     ];
 
     /// The scope that allows `p`.
@@ -268,6 +279,8 @@ impl Scope {
             Permission::DealsReview => "deals:review",
             Permission::CoSellRequest => "cosell:request",
             Permission::CompCreditRead => "comp-credit:read",
+            Permission::MappingRead => "mapping:read",
+            Permission::MappingManage => "mapping:write",
         }
     }
 }
@@ -342,7 +355,28 @@ mod tests {
         assert!(s.contains(&Scope::of(Permission::OrgsRead)));
         assert!(!s.contains(&Scope::of(Permission::UsersManage)));
         assert_eq!(Role::VendorAdmin.grantable_scopes().len(), Scope::ALL.len());
-        assert_eq!(Scope::ALL.len(), 21);
+        assert_eq!(Scope::ALL.len(), 23);
+    }
+
+    #[test]
+    fn each_side_manages_its_own_mapping_and_sellers_read_it() {
+        let who = |p: Permission| -> Vec<Role> {
+            Role::ALL.into_iter().filter(|r| r.grants(p)).collect()
+        };
+        assert_eq!(
+            who(Permission::MappingManage),
+            [Role::VendorAdmin, Role::PartnerAdmin]
+        );
+        assert_eq!(
+            who(Permission::MappingRead),
+            [
+                Role::VendorAdmin,
+                Role::ChannelManager,
+                Role::SalesRep,
+                Role::PartnerAdmin,
+                Role::PartnerUser
+            ]
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod cosell;
 pub mod crm;
 pub mod deals;
 pub mod error;
+pub mod mapping;
 pub mod outbox;
 pub mod partners;
 pub mod platform;

@@ -11,6 +11,7 @@ pub mod crm;
 pub mod db;
 pub mod deals;
 pub mod error;
+pub mod mapping;
 pub mod page;
 pub mod partners;
 pub mod platform;

@@ -8,6 +8,7 @@
 
 mod cosell;
 mod deals;
+mod mapping;
 mod partners_applications;
 mod partners_directory;
 mod partners_fixtures;

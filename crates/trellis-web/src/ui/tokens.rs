@@ -87,6 +87,8 @@ fn describe(scope: Scope) -> &'static str {
         Permission::DealsReview => "Review, decide and convert deal registrations",
         Permission::CoSellRequest => "Ask for and answer co-sell requests",
         Permission::CompCreditRead => "Read the comp-credit report",
+        Permission::MappingRead => "Read account-mapping populations, policies and overlaps",
+        Permission::MappingManage => "Manage account mapping: populations, sharing, accounts",
     }
 }
 

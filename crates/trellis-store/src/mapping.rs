@@ -1,0 +1,8 @@
+//! Account mapping: the accounts partners bring (hosted mode), populations, connections and
+//! sharing policies.
+
+pub mod connections;
+pub mod facts;
+pub mod partner_accounts;
+pub mod policies;
+pub mod populations;
