@@ -110,6 +110,7 @@ string_enum!(
 
 /// One test on an account field.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Condition {
     /// The field tested.
     pub field: AccountField,
@@ -121,6 +122,7 @@ pub struct Condition {
 
 /// A population's definition: every condition must hold. No condition: every account.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Filter {
     /// The conditions, all of which must hold.
     pub conditions: Vec<Condition>,
@@ -310,6 +312,7 @@ string_enum!(
 
 /// What a side shares of one population.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Share {
     /// How much.
     pub level: ShareLevel,
@@ -327,6 +330,7 @@ pub static NOTHING: Share = Share {
 /// A side's sharing policy: its default, or an override for one connection, in which case
 /// what it leaves out falls back on the default ([`SharingPolicy::over`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SharingPolicy {
     /// Per population key.
     #[serde(default)]

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod health;
 pub mod imports;
 pub mod jobs;
+pub mod mapping;
 pub mod orgs;
 pub mod partners;
 pub mod program;
@@ -52,6 +53,7 @@ use crate::state::AppState;
         (name = "crm", description = "CRM data (accounts, contacts, opportunities), CSV imports and the change feed"),
         (name = "deals", description = "Deal registration, conflict checks, the rules of engagement and partners on opportunities"),
         (name = "co-sell", description = "Co-sell requests between the vendor and its partners, both ways, and the comp-credit report of reps on partner-involved opportunities"),
+        (name = "mapping", description = "Account mapping: each side's populations and sharing policies, and the connections between the vendor and its partners"),
     )
 )]
 struct ApiDoc;
@@ -88,6 +90,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(crm::routes())
                 .merge(deals::routes())
                 .merge(cosell::routes())
+                .merge(mapping::routes())
                 .merge(imports::routes())
                 .merge(changes::routes()),
         )

@@ -36,9 +36,9 @@ async fn world() -> World {
     let user_of = |email: String| user_id(&vendor, email);
     let (hook_id, job_id) = platform_objects(&vendor).await;
     let crm = crm_records(&vendor).await;
-    let (a_deal, b_deal) = deals(&a_admin, &b_admin).await;
-    let a_cosell = cosell(&a_admin, &a_deal, "Alpha needs a demo").await;
-    let b_cosell = cosell(&b_admin, &b_deal, "Bravo's secret plan").await;
+    // Registered before the program's agreements exist, which would first need accepting.
+    let a_selling = selling(&a_admin, ALPHA).await;
+    let b_selling = selling(&b_admin, BRAVO).await;
 
     let Program {
         application_id,
@@ -71,17 +71,16 @@ async fn world() -> World {
             ("contacts", contact(&vendor, &a, "ann@alpha.example").await),
             ("onboarding-tasks", first_task(&vendor, &a).await),
             ("agreements", a_agreement),
-            ("deals", a_deal.clone()),
-            ("deal-registrations", a_deal),
-            ("co-sell-requests", a_cosell.clone()),
-            ("co-sell", a_cosell),
-        ],
+        ]
+        .into_iter()
+        .chain(a_selling)
+        .collect(),
     );
     let b_user = user_of(b.user_email.clone()).await;
     let b_token = token(&b_admin).await;
     let b_contact = contact(&vendor, &b, "bob.secret@bravo.example").await;
     let b_task = first_task(&vendor, &b).await;
-    let b_secrets = vec![
+    let mut b_secrets = vec![
         b.org.id.to_string(),
         b_user.clone(),
         b_token.clone(),
@@ -90,11 +89,9 @@ async fn world() -> World {
         b_contact.clone(),
         b_task.clone(),
         "bob.secret@bravo.example".to_owned(),
-        b_deal.clone(),
-        "Bravo Secret Customer".to_owned(),
-        b_cosell.clone(),
-        "Bravo's secret plan".to_owned(),
     ];
+    b_secrets.extend(BRAVO.map(str::to_owned));
+    b_secrets.extend(b_selling.iter().map(|(_, id)| id.clone()));
     let b_objects = objects(
         &b,
         b_user,
@@ -103,11 +100,10 @@ async fn world() -> World {
             ("contacts", b_contact),
             ("onboarding-tasks", b_task),
             ("agreements", b_agreement),
-            ("deals", b_deal.clone()),
-            ("deal-registrations", b_deal),
-            ("co-sell-requests", b_cosell.clone()),
-            ("co-sell", b_cosell),
-        ],
+        ]
+        .into_iter()
+        .chain(b_selling)
+        .collect(),
     );
     World {
         app,
@@ -186,13 +182,31 @@ async fn crm_records(vendor: &Api) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// A deal registered by each partner, before the program's agreements exist (which would
-/// first need accepting).
-async fn deals(a: &Api, b: &Api) -> (String, String) {
-    (
-        deal(a, "Alpha Customer Ltd", "alpha-customer.com").await,
-        deal(b, "Bravo Secret Customer", "bravo-secret.com").await,
-    )
+/// A partner's customer, co-selling plan and mapping segment.
+type Texts = [&'static str; 3];
+const ALPHA: Texts = ["Alpha Customer Ltd", "Alpha needs a demo", "Alpha segment"];
+const BRAVO: Texts = [
+    "Bravo Secret Customer",
+    "Bravo's secret plan",
+    "Bravo secret segment",
+];
+
+/// What a partner sells and maps with: a deal registration (the API's `deal-registrations`,
+/// the portal's `deals`), a co-sell request on it (`co-sell-requests`, `co-sell`), a custom
+/// population and its mapping connection with the vendor.
+async fn selling(partner: &Api, [company, plan, segment]: Texts) -> Vec<(&'static str, String)> {
+    let website = format!("{}.com", company.to_lowercase().replace(' ', "-"));
+    let deal = deal(partner, company, &website).await;
+    let cosell = cosell(partner, &deal, plan).await;
+    let (population, connection) = mapping(partner, segment).await;
+    vec![
+        ("deals", deal.clone()),
+        ("deal-registrations", deal),
+        ("co-sell-requests", cosell.clone()),
+        ("co-sell", cosell),
+        ("populations", population),
+        ("connections", connection),
+    ]
 }
 
 /// A partner's request for the vendor's support on its registration: the same id serves
@@ -206,6 +220,35 @@ async fn cosell(partner: &Api, deal: &str, message: &str) -> String {
         .await
         .unwrap();
     created(&r)
+}
+
+/// A partner's account-mapping objects: a custom population, and its connection with the
+/// vendor (opted in, with an override of its sharing policy).
+async fn mapping(partner: &Api, segment: &str) -> (String, String) {
+    let population = created(
+        &partner
+            .post(
+                "/api/v1/mapping/populations",
+                &json!({"name": segment, "filter": {"conditions": [{"field": "country", "op": "is_one_of", "values": ["DE"]}]}}),
+            )
+            .await
+            .unwrap(),
+    );
+    let r = partner
+        .post("/api/v1/mapping/connections/opt-in", &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let connection = r.body["id"].as_str().unwrap().to_owned();
+    let r = partner
+        .put(
+            &format!("/api/v1/mapping/connections/{connection}/policy"),
+            &json!({"version": 0, "policy": {"populations": {"customers": {"level": "counts"}}}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    (population, connection)
 }
 
 /// A deal registered by a partner.
@@ -358,7 +401,16 @@ async fn snapshot(w: &World) -> Value {
         .await
         .unwrap()
         .body;
-    json!({"org": org, "users": users, "tokens": tokens, "partner": partner, "deals": deals, "cosell": cosell})
+    let mut mapping = json!({});
+    for part in ["populations", "policies", "connections"] {
+        mapping[part] = w
+            .b_admin
+            .get(&format!("/api/v1/mapping/{part}"))
+            .await
+            .unwrap()
+            .body;
+    }
+    json!({"org": org, "users": users, "tokens": tokens, "partner": partner, "deals": deals, "cosell": cosell, "mapping": mapping})
 }
 
 fn collection(path: &str) -> Option<&str> {
@@ -456,8 +508,9 @@ async fn partner_cannot_read_or_change_another_partners_objects_through_any_api_
                 assert_eq!(
                     theirs.status,
                     StatusCode::NOT_FOUND,
-                    "{method} {path} must answer 404 for another partner's object (own object gave {})",
-                    own.status
+                    "{method} {path} must answer 404 for another partner's object (own object gave {}): {:?}",
+                    own.status,
+                    theirs.body
                 );
             }
             assert!(
