@@ -5,6 +5,7 @@
 //! side; what the other side may learn is decided by the sharing side's policy, in this
 //! layer, before anything is shown.
 
+mod accounts;
 mod connections;
 mod populations;
 mod sharing;
@@ -15,6 +16,7 @@ use trellis_domain::{MappingConnectionId, OrgId, PopulationId, Timestamp, UserId
 use trellis_store::Exec;
 use trellis_store::platform::orgs as org_store;
 
+pub use accounts::{PartnerAccount, UploadReport};
 pub use populations::PopulationInput;
 pub use sharing::{PolicyScope, PreviewLine};
 

@@ -12,6 +12,7 @@
 //! import's own write transaction holds the only writer until it commits.
 
 mod fields;
+mod partner;
 mod rows;
 
 use std::collections::{HashMap, HashSet};
@@ -34,6 +35,7 @@ use trellis_store::{Json, Tx};
 use uuid::Uuid;
 
 pub use fields::guess_source;
+pub(crate) use partner::{PartnerAccountRead, read_partner_accounts};
 use rows::{Cells, Context};
 
 use super::owners::Owners;

@@ -426,3 +426,108 @@ async fn partners_define_their_own_populations_apart_from_the_vendor() {
     ));
     let _: &Actor = &partner_admin;
 }
+
+const EXPORT: &str = "\u{feff}Account ID,Account Name,Website,Billing Country,Type,Employees,Open Deals,Account Owner\r\n\
+    001,Acme GmbH,https://www.acme.de,Germany,Customer,5000,2,Pat Lee\r\n\
+    002,Globex,globex.example,US,Prospect,,0,\r\n\
+    003,\"Initech, Inc.\",initech.example,USA,Customer,120,1,pat@northwind.example\r\n";
+
+#[tokio::test]
+async fn a_partner_uploads_its_accounts_and_its_populations_count_them() {
+    let p = Program::new().await;
+    let org = p.partner("Northwind", "reseller").await;
+    let admin = p
+        .user(org.id, Role::PartnerAdmin, "admin@northwind.example")
+        .await;
+    let seller = p
+        .user(org.id, Role::PartnerUser, "sam@northwind.example")
+        .await;
+    let report =
+        p.s.upload_partner_accounts(&admin, EXPORT.as_bytes(), true)
+            .await
+            .unwrap();
+    assert_eq!(
+        (report.rows, report.added, report.updated, report.removed),
+        (3, 3, 0, 0)
+    );
+    let list =
+        p.s.list_partner_accounts(&seller, None, &PageRequest::default())
+            .await
+            .unwrap();
+    let names: Vec<&str> = list.items.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["Acme GmbH", "Globex", "Initech, Inc."]);
+    let acme = &list.items[0];
+    assert_eq!(
+        (acme.domain.as_str(), acme.country.as_str()),
+        ("acme.de", "DE")
+    );
+    assert_eq!(
+        (acme.relationship.as_str(), acme.open_opportunities),
+        ("customer", 2)
+    );
+    let theirs = p.s.list_populations(&admin).await.unwrap();
+    assert_eq!(count(&theirs, "customers"), 2);
+    assert_eq!(count(&theirs, "open_opportunities"), 2);
+
+    // Replacing with a shorter list removes what is missing and keeps what stays.
+    p.advance_days(1);
+    let shorter = "Account ID,Account Name,Website,Type\n001,Acme GmbH,acme.de,Customer\n";
+    let report =
+        p.s.upload_partner_accounts(&admin, shorter.as_bytes(), true)
+            .await
+            .unwrap();
+    assert_eq!((report.added, report.updated, report.removed), (0, 1, 2));
+    assert_eq!(
+        count(&p.s.list_populations(&admin).await.unwrap(), "customers"),
+        1
+    );
+    // Without replace, a file adds to the list.
+    let more = "Account ID,Account Name,Type\n009,Hooli,Prospect\n";
+    let report =
+        p.s.upload_partner_accounts(&admin, more.as_bytes(), false)
+            .await
+            .unwrap();
+    assert_eq!((report.added, report.removed), (1, 0));
+
+    // Only the partner's own people read the list; the vendor maps its own CRM.
+    assert!(matches!(
+        p.s.list_partner_accounts(&p.admin, None, &PageRequest::default())
+            .await,
+        Err(Error::Forbidden)
+    ));
+    assert!(matches!(
+        p.s.upload_partner_accounts(&seller, more.as_bytes(), false)
+            .await,
+        Err(Error::Forbidden)
+    ));
+}
+
+#[tokio::test]
+async fn a_bad_row_names_its_line_and_column_and_nothing_is_uploaded() {
+    let p = Program::new().await;
+    let org = p.partner("Northwind", "reseller").await;
+    let admin = p
+        .user(org.id, Role::PartnerAdmin, "admin@northwind.example")
+        .await;
+    let bad = "Account ID,Account Name,Employees\n001,Acme,5000\n002,Globex,lots\n003,,10\n001,Acme again,1\n";
+    let f = fields(
+        p.s.upload_partner_accounts(&admin, bad.as_bytes(), true)
+            .await,
+    );
+    assert!(f.contains(&"line 3, column Employees".to_owned()), "{f:?}");
+    assert!(
+        f.contains(&"line 4, column Account Name".to_owned()),
+        "{f:?}"
+    );
+    assert!(f.contains(&"line 5, column Account ID".to_owned()), "{f:?}");
+    let none =
+        p.s.list_partner_accounts(&admin, None, &PageRequest::default())
+            .await
+            .unwrap();
+    assert!(none.items.is_empty());
+    let f = fields(
+        p.s.upload_partner_accounts(&admin, b"Website\nacme.de\n", true)
+            .await,
+    );
+    assert_eq!(f, ["file"]);
+}

@@ -222,8 +222,8 @@ async fn cosell(partner: &Api, deal: &str, message: &str) -> String {
     created(&r)
 }
 
-/// A partner's account-mapping objects: a custom population, and its connection with the
-/// vendor (opted in, with an override of its sharing policy).
+/// A partner's account-mapping objects: an account it brought, a custom population, and its
+/// connection with the vendor (opted in, with an override of its sharing policy).
 async fn mapping(partner: &Api, segment: &str) -> (String, String) {
     let population = created(
         &partner
@@ -234,6 +234,15 @@ async fn mapping(partner: &Api, segment: &str) -> (String, String) {
             .await
             .unwrap(),
     );
+    let upload = partner
+        .post_raw(
+            "/api/v1/mapping/accounts",
+            "text/csv",
+            format!("Account Name,Type\n{segment} Corp,Customer\n"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(upload.status, StatusCode::OK, "{:?}", upload.body);
     let r = partner
         .post("/api/v1/mapping/connections/opt-in", &json!({}))
         .await
@@ -402,7 +411,7 @@ async fn snapshot(w: &World) -> Value {
         .unwrap()
         .body;
     let mut mapping = json!({});
-    for part in ["populations", "policies", "connections"] {
+    for part in ["populations", "policies", "connections", "accounts"] {
         mapping[part] = w
             .b_admin
             .get(&format!("/api/v1/mapping/{part}"))

@@ -139,6 +139,32 @@ async fn start(
         .kind
         .parse()
         .map_err(|m: String| ApiError::field(StatusCode::BAD_REQUEST, "bad-query", "kind", m))?;
+    let bytes = csv_body(&state, &headers, body).await?;
+    let options = ImportOptions {
+        file_name: p.file_name.unwrap_or_else(|| format!("{kind}.csv")),
+        source_system: p.source_system,
+        mapping: p.mapping,
+        save_mapping: p.save_mapping,
+        partial: p.partial,
+        date_order: p.date_order,
+    };
+    let import = s
+        .start_import(&actor, kind, bytes.to_vec(), options)
+        .await?;
+    let location = format!("/api/v1/imports/{}", import.id);
+    let mut resp = (StatusCode::ACCEPTED, Json(ImportDto::from(import))).into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&location) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(resp)
+}
+
+/// A CSV file sent as the request body itself, within `web.max_import_bytes`.
+pub(crate) async fn csv_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> ApiResult<axum::body::Bytes> {
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -158,23 +184,7 @@ async fn start(
             format!("the file is larger than {limit} bytes (web.max_import_bytes)"),
         )
     })?;
-    let options = ImportOptions {
-        file_name: p.file_name.unwrap_or_else(|| format!("{kind}.csv")),
-        source_system: p.source_system,
-        mapping: p.mapping,
-        save_mapping: p.save_mapping,
-        partial: p.partial,
-        date_order: p.date_order,
-    };
-    let import = s
-        .start_import(&actor, kind, bytes.to_vec(), options)
-        .await?;
-    let location = format!("/api/v1/imports/{}", import.id);
-    let mut resp = (StatusCode::ACCEPTED, Json(ImportDto::from(import))).into_response();
-    if let Ok(v) = header::HeaderValue::from_str(&location) {
-        resp.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(resp)
+    Ok(bytes)
 }
 
 /// Imports, newest first.

@@ -3,22 +3,25 @@
 //! between the vendor and its partners. Every route acts on the caller's own side.
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use trellis_domain::mapping::{Filter, Share, SharingPolicy};
 use trellis_domain::{MappingConnectionId, OrgId, PopulationId};
 use trellis_service::Services;
 use trellis_service::mapping::{
-    Connection, PolicyScope, Population, PopulationInput, PreviewLine, StoredPolicy,
+    Connection, PartnerAccount, PolicyScope, Population, PopulationInput, PreviewLine,
+    StoredPolicy, UploadReport,
 };
-use utoipa::ToSchema;
+use trellis_service::platform::PageRequest;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::dto::{Ack, instant, instant_opt};
-use super::extract::{ApiActor, ApiId, ApiJson};
+use super::dto::{Ack, instant, instant_opt, list_type};
+use super::extract::{ApiActor, ApiId, ApiJson, ApiQuery};
 use crate::error::{ApiResult, Problem};
 use crate::state::AppState;
 
@@ -38,6 +41,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
             delete_connection_policy
         ))
         .routes(routes!(preview))
+        .routes(routes!(list_accounts, upload_accounts))
 }
 
 /// A population of your side's accounts.
@@ -460,4 +464,152 @@ async fn preview(
             })
             .collect(),
     ))
+}
+
+/// An account your organisation brought for mapping (partners).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartnerAccountDto {
+    /// Your id for it (your CRM's, else `domain:…` or `name:…`).
+    pub external_id: String,
+    /// Company name.
+    pub name: String,
+    /// Website as given.
+    pub website: String,
+    /// Its registrable domain.
+    pub domain: String,
+    /// ISO country code.
+    pub country: String,
+    /// Industry.
+    pub industry: String,
+    /// Head count.
+    pub employees: Option<i64>,
+    /// Your account type.
+    pub account_type: String,
+    /// Customer, prospect, partner or other.
+    pub relationship: String,
+    /// Your open opportunities on it.
+    pub open_opportunities: i64,
+    /// Its owner at your organisation.
+    pub owner: String,
+    /// Last written.
+    pub updated_at: String,
+}
+
+impl From<PartnerAccount> for PartnerAccountDto {
+    fn from(a: PartnerAccount) -> Self {
+        Self {
+            external_id: a.external_id,
+            name: a.name,
+            website: a.website,
+            domain: a.domain,
+            country: a.country,
+            industry: a.industry,
+            employees: a.employees,
+            account_type: a.account_type,
+            relationship: a.relationship,
+            open_opportunities: a.open_opportunities,
+            owner: a.owner,
+            updated_at: instant(a.updated_at),
+        }
+    }
+}
+
+list_type!(PartnerAccountList, PartnerAccountDto);
+
+/// Filters of the account list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AccountListQuery {
+    /// Part of the name.
+    pub q: Option<String>,
+    /// Cursor.
+    pub cursor: Option<String>,
+    /// Page size.
+    pub limit: Option<usize>,
+}
+
+/// The accounts your organisation brought for mapping, by name (partners only: the vendor
+/// maps its CRM).
+#[utoipa::path(get, path = "/mapping/accounts", tag = "mapping", operation_id = "list_partner_accounts", params(AccountListQuery),
+    responses((status = 200, body = PartnerAccountList), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn list_accounts(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<AccountListQuery>,
+) -> ApiResult<Json<PartnerAccountList>> {
+    let page = PageRequest {
+        cursor: q.cursor,
+        limit: q.limit,
+    };
+    let p = s
+        .list_partner_accounts(
+            &actor,
+            q.q.as_deref().filter(|q| !q.trim().is_empty()),
+            &page,
+        )
+        .await?;
+    Ok(Json(PartnerAccountList::from_page(
+        p,
+        PartnerAccountDto::from,
+    )))
+}
+
+/// How an upload treats the accounts you had.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UploadParams {
+    /// `true` (the default): the file is your whole list, accounts missing from it are
+    /// removed. `false`: the file's accounts are added or updated.
+    pub replace: Option<bool>,
+}
+
+/// What an upload did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadReportDto {
+    /// Rows in the file.
+    pub rows: u64,
+    /// Accounts new to your list.
+    pub added: u64,
+    /// Accounts you had, written again.
+    pub updated: u64,
+    /// Accounts no longer in your list.
+    pub removed: u64,
+}
+
+impl From<UploadReport> for UploadReportDto {
+    fn from(r: UploadReport) -> Self {
+        Self {
+            rows: r.rows,
+            added: r.added,
+            updated: r.updated,
+            removed: r.removed,
+        }
+    }
+}
+
+/// Uploads your organisation's accounts for mapping (partner admins), as your CRM exports
+/// them (Salesforce, HubSpot or a spreadsheet; an `Open Deals` or `Open Opportunities`
+/// column counts your open opportunities). A bad row fails the whole file: each problem names
+/// its line and column, and nothing is written.
+#[utoipa::path(post, path = "/mapping/accounts", tag = "mapping", operation_id = "upload_partner_accounts", params(UploadParams),
+    request_body(content = String, content_type = "text/csv", description = "The CSV file as exported"),
+    responses((status = 200, body = UploadReportDto), (status = 403, body = Problem), (status = 413, body = Problem),
+        (status = 415, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn upload_accounts(
+    State(s): State<Services>,
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(p): ApiQuery<UploadParams>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<UploadReportDto>> {
+    let bytes = super::imports::csv_body(&state, &headers, body).await?;
+    let report = s
+        .upload_partner_accounts(&actor, &bytes, p.replace.unwrap_or(true))
+        .await?;
+    Ok(Json(report.into()))
 }

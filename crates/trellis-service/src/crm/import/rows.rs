@@ -119,7 +119,7 @@ impl<'a> Cells<'a> {
             .collect()
     }
 
-    fn count(&mut self, key: &str) -> Option<i64> {
+    pub(super) fn count(&mut self, key: &str) -> Option<i64> {
         let text = self.get(key);
         if text.is_empty() {
             return None;
