@@ -19,6 +19,7 @@ mod error;
 mod flash;
 mod form;
 mod live;
+mod mapping;
 mod portal;
 mod profile_form;
 mod public;

@@ -19,6 +19,7 @@ mod crm_pages;
 mod deal_pages;
 mod deals;
 mod isolation;
+mod mapping_pages;
 mod openapi;
 mod pages;
 mod platform;

@@ -31,6 +31,7 @@ pub(crate) fn routes(book: RouteBook) -> RouteBook {
     let book = users::routes(partner::routes(partners::routes(book)));
     let book = ipp::routes(program::routes(applications::routes(book)));
     let book = cosell::routes(deals::routes(crm::routes(onboarding::routes(book))));
+    let book = crate::ui::mapping::routes::<VendorSession>(book, &crate::ui::mapping::CONSOLE);
     let book =
         tokens::routes::<VendorSession>(book, "/console/tokens", "/console/tokens/{id}/revoke");
     jobs::routes(audit::routes(webhooks::routes(book)))

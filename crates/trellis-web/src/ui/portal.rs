@@ -28,5 +28,6 @@ pub(crate) fn routes(book: RouteBook) -> RouteBook {
         .post("/portal/agreements/{id}/accept", agreement::accept)
         .get("/portal/tier", tier::show);
     let book = cosell::routes(deals::routes(users::routes(book)));
+    let book = crate::ui::mapping::routes::<PartnerSession>(book, &crate::ui::mapping::PORTAL);
     tokens::routes::<PartnerSession>(book, "/portal/tokens", "/portal/tokens/{id}/revoke")
 }

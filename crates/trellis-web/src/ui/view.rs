@@ -127,6 +127,11 @@ fn nav_for(side: Side, role: Role) -> Vec<(&'static str, &'static str)> {
                 Some(Permission::CoSellRequest),
             ),
             (
+                "/console/mapping",
+                "Account mapping",
+                Some(Permission::MappingRead),
+            ),
+            (
                 "/console/reports/comp-credit",
                 "Comp credit",
                 Some(Permission::CompCreditRead),
@@ -160,6 +165,11 @@ fn nav_for(side: Side, role: Role) -> Vec<(&'static str, &'static str)> {
                 "/portal/co-sell",
                 "Co-sell",
                 Some(Permission::CoSellRequest),
+            ),
+            (
+                "/portal/mapping",
+                "Account mapping",
+                Some(Permission::MappingRead),
             ),
             ("/portal/users", "Users", Some(Permission::UsersRead)),
             ("/portal/users", "Your profile", None),
@@ -439,7 +449,8 @@ mod tests {
         let console = nav_for(Side::Console, Role::SalesRep);
         assert!(console.iter().any(|(h, _)| *h == "/console/partners"));
         assert!(!console.iter().any(|(h, _)| *h == "/console/webhooks"));
-        assert_eq!(nav_for(Side::Console, Role::VendorAdmin).len(), 15);
+        assert_eq!(nav_for(Side::Console, Role::VendorAdmin).len(), 16);
+        assert!(console.iter().any(|(h, _)| *h == "/console/mapping"));
         assert!(console.iter().any(|(h, _)| *h == "/console/deals"));
         assert!(console.iter().any(|(h, _)| *h == "/console/co-sell"));
         assert!(
@@ -466,6 +477,7 @@ mod tests {
         assert!(user.contains(&("/portal/users", "Your profile")));
         assert!(user.contains(&("/portal/deals", "Deals")));
         assert!(user.contains(&("/portal/co-sell", "Co-sell")));
+        assert!(user.contains(&("/portal/mapping", "Account mapping")));
         let admin = nav_for(Side::Portal, Role::PartnerAdmin);
         assert!(admin.contains(&("/portal/users", "Users")));
         assert!(is_current(
