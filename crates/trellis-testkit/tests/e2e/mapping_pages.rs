@@ -135,3 +135,64 @@ async fn both_sides_opt_in_and_set_what_the_other_may_learn() {
     assert_eq!(page.status, StatusCode::OK, "{}", page.html);
     assert!(!page.html.contains("Dana Reyes"));
 }
+
+#[tokio::test]
+async fn a_partner_uploads_its_accounts_through_the_form_and_a_bad_file_changes_nothing() {
+    let app = TestApp::spawn().await.unwrap();
+    let north = app.partner("Northwind").await.unwrap();
+    let admin = app.browser_as(&north.admin_email).await.unwrap();
+    let seller = app.browser_as(&north.user_email).await.unwrap();
+    let page = admin.get("/portal/mapping/accounts").await.unwrap();
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(page.html.contains("id=\"no-accounts\""));
+    let csrf = page.csrf().unwrap();
+
+    let bad = "Account Name,Employees\nAcme GmbH,many\n";
+    let refused = admin
+        .upload(
+            "/portal/mapping/accounts",
+            &[("_csrf", &csrf), ("replace", "on")],
+            "accounts.csv",
+            bad.as_bytes(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.html.contains("line 2, column Employees"),
+        "{}",
+        refused.html
+    );
+    assert!(
+        refused.html.contains("id=\"no-accounts\""),
+        "nothing was uploaded"
+    );
+
+    let good = "Company name,Company Domain Name,Country/Region,Lifecycle Stage,Open Deals\n\
+                Acme GmbH,acme.de,Germany,customer,2\nGlobex,globex.com,US,lead,0\n";
+    let done = admin
+        .upload(
+            "/portal/mapping/accounts",
+            &[("_csrf", &csrf), ("replace", "on")],
+            "hubspot.csv",
+            good.as_bytes(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    let page = seller.get("/portal/mapping/accounts").await.unwrap();
+    assert!(page.html.contains("Acme GmbH") && page.html.contains("globex.com"));
+    assert!(
+        !page.html.contains("id=\"upload-form\""),
+        "a seller reads, an admin uploads"
+    );
+    let overview = admin.get("/portal/mapping").await.unwrap();
+    assert!(overview.html.contains("Customers"), "{}", overview.html);
+
+    // A forged form (no token) uploads nothing.
+    let forged = admin
+        .upload("/portal/mapping/accounts", &[], "x.csv", good.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+}

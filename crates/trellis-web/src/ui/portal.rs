@@ -8,6 +8,7 @@ mod agreement;
 mod cosell;
 mod dashboard;
 mod deals;
+mod mapping;
 mod onboarding;
 mod org;
 mod tier;
@@ -28,6 +29,9 @@ pub(crate) fn routes(book: RouteBook) -> RouteBook {
         .post("/portal/agreements/{id}/accept", agreement::accept)
         .get("/portal/tier", tier::show);
     let book = cosell::routes(deals::routes(users::routes(book)));
-    let book = crate::ui::mapping::routes::<PartnerSession>(book, &crate::ui::mapping::PORTAL);
+    let book = crate::ui::mapping::routes::<PartnerSession>(
+        mapping::routes(book),
+        &crate::ui::mapping::PORTAL,
+    );
     tokens::routes::<PartnerSession>(book, "/portal/tokens", "/portal/tokens/{id}/revoke")
 }
