@@ -1,0 +1,375 @@
+//! Both sides in one process: the drivers tests, the benchmark and a single-machine file
+//! exchange use. Every message is encoded to bytes and decoded again on the way, as a real
+//! transport would, and the bytes are counted per direction.
+//!
+//! The drivers run the phases one after another (all blinded chunks, then all evaluations, …)
+//! and call `phase` as each begins, so a caller with a clock can time them; this crate has none.
+
+use rand_core::{CryptoRng, RngCore};
+
+use crate::counts::{CountsReceiver, CountsSender, PairCount};
+use crate::record::{RecordOverlap, RecordReceiver, RecordSender, WRAP_LEN};
+use crate::wire::{Frame, Kind};
+use crate::{Cache, Error};
+
+/// A protocol phase, announced as it begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Hello and Setup.
+    Handshake,
+    /// The receiver blinds its keys (record) or sends its blinded populations (counts).
+    Blind,
+    /// The sender evaluates the receiver's elements.
+    Evaluate,
+    /// The receiver unblinds (record) or applies its keys to the sender's points (counts).
+    Finalize,
+    /// The sender publishes its entries and labels (record) or tags (counts).
+    Publish,
+    /// The receiver matches and decrypts (record) or counts (counts).
+    Match,
+    /// Finished.
+    Done,
+}
+
+/// Bytes exchanged, as encoded frames (header and checksum included).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Traffic {
+    pub to_sender: u64,
+    pub to_receiver: u64,
+    /// The part of `to_receiver` that exists only for labels: Labels frames and the wraps in
+    /// Entries frames.
+    pub label_bytes: u64,
+    pub frames: u64,
+}
+
+impl Traffic {
+    /// Sends a frame through bytes, counting it.
+    fn carry(&mut self, frame: &Frame) -> Result<Frame, Error> {
+        let bytes = frame.encode();
+        match frame.kind {
+            Kind::Hello | Kind::Blinded => self.to_sender += bytes.len() as u64,
+            _ => self.to_receiver += bytes.len() as u64,
+        }
+        self.frames += 1;
+        Frame::decode(&bytes)
+    }
+}
+
+/// Runs record mode to the end.
+pub fn record<R: RngCore + CryptoRng>(
+    sender: &mut RecordSender,
+    mut receiver: RecordReceiver,
+    rng: &mut R,
+    phase: &mut dyn FnMut(Phase),
+) -> Result<(Vec<RecordOverlap>, Cache, Traffic), Error> {
+    let mut traffic = Traffic::default();
+    phase(Phase::Handshake);
+    let hello = traffic.carry(&receiver.hello())?;
+    let setup = traffic.carry(&sender.setup(&hello, rng)?)?;
+    receiver.accept_setup(&setup)?;
+    phase(Phase::Blind);
+    let blinded = (0..receiver.blinded_chunks()?)
+        .map(|c| traffic.carry(&receiver.blinded(c)?))
+        .collect::<Result<Vec<_>, _>>()?;
+    phase(Phase::Evaluate);
+    let evaluated = blinded
+        .iter()
+        .map(|b| traffic.carry(&sender.evaluate(b)?))
+        .collect::<Result<Vec<_>, _>>()?;
+    phase(Phase::Finalize);
+    for e in &evaluated {
+        receiver.accept(e)?;
+    }
+    drop((blinded, evaluated));
+    phase(Phase::Publish);
+    let mut published = Vec::new();
+    for c in 0..sender.entry_chunks()? {
+        let f = traffic.carry(&sender.entries_chunk(c)?)?;
+        if sender.label_chunks()? > 0 {
+            traffic.label_bytes += (f.payload.len() / sender.entry_len()? * WRAP_LEN) as u64;
+        }
+        published.push(f);
+    }
+    for c in 0..sender.label_chunks()? {
+        let f = traffic.carry(&sender.labels_chunk(c)?)?;
+        traffic.label_bytes += f.wire_len() as u64;
+        published.push(f);
+    }
+    phase(Phase::Match);
+    for f in &published {
+        receiver.accept(f)?;
+    }
+    drop(published);
+    let (overlaps, cache) = receiver.finish()?;
+    phase(Phase::Done);
+    Ok((overlaps, cache, traffic))
+}
+
+/// Runs counts mode to the end.
+pub fn counts<R: RngCore + CryptoRng>(
+    sender: &mut CountsSender,
+    mut receiver: CountsReceiver,
+    rng: &mut R,
+    phase: &mut dyn FnMut(Phase),
+) -> Result<(Vec<PairCount>, Cache, Traffic), Error> {
+    let mut traffic = Traffic::default();
+    phase(Phase::Handshake);
+    let hello = traffic.carry(&receiver.hello())?;
+    let setup = traffic.carry(&sender.setup(&hello, rng)?)?;
+    receiver.accept_setup(&setup)?;
+    phase(Phase::Blind);
+    let mut blinded = Vec::new();
+    for (slot, _) in receiver.populations() {
+        for c in 0..receiver.blinded_chunks(slot)? {
+            blinded.push(traffic.carry(&receiver.blinded(slot, c)?)?);
+        }
+    }
+    phase(Phase::Evaluate);
+    for b in &blinded {
+        sender.accept_blinded(b)?;
+    }
+    drop(blinded);
+    phase(Phase::Finalize);
+    for (slot, _) in sender.populations() {
+        for c in 0..sender.points_chunks(slot)? {
+            receiver.accept(&traffic.carry(&sender.points_chunk(slot, c)?)?)?;
+        }
+    }
+    phase(Phase::Publish);
+    let mut tags = Vec::new();
+    for (theirs, _) in receiver.populations() {
+        for (ours, _) in sender.populations() {
+            for c in 0..sender.tags_chunks(theirs)? {
+                tags.push(traffic.carry(&sender.tags_chunk(theirs, ours, c)?)?);
+            }
+        }
+    }
+    phase(Phase::Match);
+    for t in &tags {
+        receiver.accept(t)?;
+    }
+    let (counts, cache) = receiver.finish()?;
+    phase(Phase::Done);
+    Ok((counts, cache, traffic))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use proptest::prelude::*;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng as _;
+
+    use super::*;
+    use crate::counts::{CountsItem, CountsKey};
+    use crate::keys::{Key, registrable_domain};
+    use crate::record::SenderRecord;
+    use crate::{Config, OprfKey};
+
+    fn key(i: u16) -> Key {
+        registrable_domain(&format!("company{i}.example")).unwrap()
+    }
+
+    /// Sender records as key numbers and a label.
+    type Theirs = Vec<(Vec<u16>, Vec<u8>)>;
+
+    /// Receiver records (each up to two keys) and sender records with labels, over a small
+    /// universe so that they overlap.
+    fn record_sets() -> impl Strategy<Value = (Vec<Vec<u16>>, Theirs)> {
+        let keys = proptest::collection::vec(0u16..60, 0..=2);
+        let label = proptest::collection::vec(any::<u8>(), 0..12);
+        (
+            proptest::collection::vec(keys.clone(), 0..25),
+            proptest::collection::vec((keys, label), 0..25),
+        )
+    }
+
+    /// The plain answer: for each receiver record, the labels of the sender records sharing a
+    /// key with it.
+    fn plain_records(
+        ours: &[Vec<u16>],
+        theirs: &[(Vec<u16>, Vec<u8>)],
+    ) -> BTreeMap<usize, BTreeSet<Vec<u8>>> {
+        let mut out = BTreeMap::new();
+        for (r, keys) in ours.iter().enumerate() {
+            for (k, label) in theirs {
+                if keys.iter().any(|x| k.contains(x)) {
+                    out.entry(r)
+                        .or_insert_with(BTreeSet::new)
+                        .insert(label.clone());
+                }
+            }
+        }
+        out
+    }
+
+    fn as_map(overlaps: &[RecordOverlap]) -> BTreeMap<usize, BTreeSet<Vec<u8>>> {
+        overlaps
+            .iter()
+            .map(|o| (o.record, o.labels.iter().cloned().collect()))
+            .collect()
+    }
+
+    struct RecordRun {
+        overlaps: Vec<RecordOverlap>,
+        sender_cache: Cache,
+        receiver_cache: Cache,
+        sender_computed: usize,
+    }
+
+    fn run_record(
+        ours: &[Vec<u16>],
+        theirs: &[(Vec<u16>, Vec<u8>)],
+        chunk_size: usize,
+        caches: Option<(&Cache, Cache)>,
+        seed: u64,
+    ) -> RecordRun {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let config = Config { chunk_size };
+        let records = theirs
+            .iter()
+            .map(|(k, l)| SenderRecord {
+                keys: k.iter().map(|&i| key(i)).collect(),
+                label: l.clone(),
+            })
+            .collect();
+        let (sender_cache, receiver_cache) =
+            caches.map_or((None, None), |(s, r)| (Some(s), Some(r)));
+        let mut sender = RecordSender::new(
+            OprfKey::derive(&[1; 32], b"test").unwrap(),
+            records,
+            sender_cache,
+            config,
+        );
+        let receiver_records = ours
+            .iter()
+            .map(|r| r.iter().map(|&i| key(i)).collect())
+            .collect();
+        let receiver = RecordReceiver::new(receiver_records, receiver_cache, config, &mut rng);
+        let (overlaps, receiver_cache, _) =
+            record(&mut sender, receiver, &mut rng, &mut |_| {}).unwrap();
+        RecordRun {
+            overlaps,
+            sender_cache: sender.updated_cache(),
+            receiver_cache,
+            sender_computed: sender.computed(),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Record mode finds exactly the plain overlap, with exactly the overlapping sender
+        /// records' labels, at any chunk size, and a refresh from the caches agrees.
+        #[test]
+        fn record_mode_equals_the_plain_intersection(
+            (ours, theirs) in record_sets(), chunk_size in prop_oneof![Just(1usize), 2usize..8, Just(1000)],
+        ) {
+            // With labels on, every record's label shows when it matches, empty ones included.
+            let labelled = theirs.iter().any(|(_, l)| !l.is_empty());
+            let mut want = plain_records(&ours, &theirs);
+            if !labelled {
+                want.values_mut().for_each(BTreeSet::clear);
+            }
+            let cold = run_record(&ours, &theirs, chunk_size, None, 1);
+            prop_assert_eq!(as_map(&cold.overlaps), want.clone());
+            let warm = run_record(&ours, &theirs, chunk_size, Some((&cold.sender_cache, cold.receiver_cache)), 2);
+            prop_assert_eq!(as_map(&warm.overlaps), want);
+            prop_assert_eq!(warm.sender_computed, 0);
+        }
+    }
+
+    /// Items as (key number, population mask) over a small universe and three populations.
+    fn count_items() -> impl Strategy<Value = Vec<(u16, u64)>> {
+        proptest::collection::vec(
+            (0u16..50, prop_oneof![Just(1u64), Just(2), Just(5), Just(7)]),
+            0..30,
+        )
+        .prop_map(|mut v| {
+            // One item per key on a side, as the caller's dedup would leave it.
+            v.sort_unstable_by_key(|x| x.0);
+            v.dedup_by_key(|x| x.0);
+            v
+        })
+    }
+
+    fn plain_counts(ours: &[(u16, u64)], theirs: &[(u16, u64)]) -> BTreeMap<(u8, u8), u64> {
+        let mut out = BTreeMap::new();
+        for i in 0..3u8 {
+            for j in 0..3u8 {
+                let mine: BTreeSet<u16> = ours
+                    .iter()
+                    .filter(|x| x.1 >> i & 1 == 1)
+                    .map(|x| x.0)
+                    .collect();
+                let other: BTreeSet<u16> = theirs
+                    .iter()
+                    .filter(|x| x.1 >> j & 1 == 1)
+                    .map(|x| x.0)
+                    .collect();
+                if !mine.is_empty() && !other.is_empty() {
+                    out.insert((i, j), mine.intersection(&other).count() as u64);
+                }
+            }
+        }
+        out
+    }
+
+    fn items(v: &[(u16, u64)]) -> Vec<CountsItem> {
+        v.iter()
+            .map(|&(k, populations)| CountsItem {
+                key: key(k),
+                populations,
+            })
+            .collect()
+    }
+
+    fn run_counts(
+        ours: &[(u16, u64)],
+        theirs: &[(u16, u64)],
+        chunk_size: usize,
+        caches: (Option<Cache>, Option<Cache>),
+    ) -> (BTreeMap<(u8, u8), u64>, Cache, Cache, usize) {
+        let mut rng = ChaCha20Rng::seed_from_u64(9);
+        let config = Config { chunk_size };
+        let (a, b) = (
+            CountsKey::from_bytes([1; 32]),
+            CountsKey::from_bytes([2; 32]),
+        );
+        let mut sender = CountsSender::new(&b, items(theirs), caches.0, config);
+        let receiver = CountsReceiver::new(&a, items(ours), caches.1, config, &mut rng);
+        let (counts, receiver_cache, _) =
+            counts(&mut sender, receiver, &mut rng, &mut |_| {}).unwrap();
+        let got = counts
+            .iter()
+            .map(|c| ((c.receiver_population, c.sender_population), c.count))
+            .collect();
+        (
+            got,
+            sender.updated_cache(),
+            receiver_cache,
+            sender.computed(),
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(16))]
+
+        /// Counts mode gives the plain count of every population pair, at any chunk size, and a
+        /// refresh from the caches agrees without computing anything.
+        #[test]
+        fn counts_mode_equals_the_plain_counts(
+            (ours, theirs) in (count_items(), count_items()),
+            chunk_size in prop_oneof![Just(1usize), 2usize..8, Just(1000)],
+        ) {
+            let want = plain_counts(&ours, &theirs);
+            let (got, sender_cache, receiver_cache, _) = run_counts(&ours, &theirs, chunk_size, (None, None));
+            prop_assert_eq!(&got, &want);
+            let (again, _, _, computed) =
+                run_counts(&ours, &theirs, chunk_size, (Some(sender_cache), Some(receiver_cache)));
+            prop_assert_eq!(again, want);
+            prop_assert_eq!(computed, 0);
+        }
+    }
+}
