@@ -40,6 +40,8 @@ pub struct Traffic {
     /// Entries frames.
     pub label_bytes: u64,
     pub frames: u64,
+    /// Elements the receiver sent blinded.
+    pub blinded: u64,
 }
 
 impl Traffic {
@@ -47,7 +49,11 @@ impl Traffic {
     fn carry(&mut self, frame: &Frame) -> Result<Frame, Error> {
         let bytes = frame.encode();
         match frame.kind {
-            Kind::Hello | Kind::Blinded => self.to_sender += bytes.len() as u64,
+            Kind::Hello => self.to_sender += bytes.len() as u64,
+            Kind::Blinded => {
+                self.to_sender += bytes.len() as u64;
+                self.blinded += (frame.payload.len() / 32) as u64;
+            }
             _ => self.to_receiver += bytes.len() as u64,
         }
         self.frames += 1;
@@ -58,7 +64,7 @@ impl Traffic {
 /// Runs record mode to the end.
 pub fn record<R: RngCore + CryptoRng>(
     sender: &mut RecordSender,
-    mut receiver: RecordReceiver,
+    receiver: &mut RecordReceiver,
     rng: &mut R,
     phase: &mut dyn FnMut(Phase),
 ) -> Result<(Vec<RecordOverlap>, Cache, Traffic), Error> {
@@ -108,7 +114,7 @@ pub fn record<R: RngCore + CryptoRng>(
 /// Runs counts mode to the end.
 pub fn counts<R: RngCore + CryptoRng>(
     sender: &mut CountsSender,
-    mut receiver: CountsReceiver,
+    receiver: &mut CountsReceiver,
     rng: &mut R,
     phase: &mut dyn FnMut(Phase),
 ) -> Result<(Vec<PairCount>, Cache, Traffic), Error> {
@@ -246,9 +252,9 @@ mod tests {
             .iter()
             .map(|r| r.iter().map(|&i| key(i)).collect())
             .collect();
-        let receiver = RecordReceiver::new(receiver_records, receiver_cache, config, &mut rng);
+        let mut receiver = RecordReceiver::new(receiver_records, receiver_cache, config, &mut rng);
         let (overlaps, receiver_cache, _) =
-            record(&mut sender, receiver, &mut rng, &mut |_| {}).unwrap();
+            record(&mut sender, &mut receiver, &mut rng, &mut |_| {}).unwrap();
         RecordRun {
             overlaps,
             sender_cache: sender.updated_cache(),
@@ -330,7 +336,7 @@ mod tests {
         theirs: &[(u16, u64)],
         chunk_size: usize,
         caches: (Option<Cache>, Option<Cache>),
-    ) -> (BTreeMap<(u8, u8), u64>, Cache, Cache, usize) {
+    ) -> (BTreeMap<(u8, u8), u64>, Cache, Cache, (usize, usize)) {
         let mut rng = ChaCha20Rng::seed_from_u64(9);
         let config = Config { chunk_size };
         let (a, b) = (
@@ -338,9 +344,9 @@ mod tests {
             CountsKey::from_bytes([2; 32]),
         );
         let mut sender = CountsSender::new(&b, items(theirs), caches.0, config);
-        let receiver = CountsReceiver::new(&a, items(ours), caches.1, config, &mut rng);
+        let mut receiver = CountsReceiver::new(&a, items(ours), caches.1, config, &mut rng);
         let (counts, receiver_cache, _) =
-            counts(&mut sender, receiver, &mut rng, &mut |_| {}).unwrap();
+            counts(&mut sender, &mut receiver, &mut rng, &mut |_| {}).unwrap();
         let got = counts
             .iter()
             .map(|c| ((c.receiver_population, c.sender_population), c.count))
@@ -369,7 +375,140 @@ mod tests {
             let (again, _, _, computed) =
                 run_counts(&ours, &theirs, chunk_size, (Some(sender_cache), Some(receiver_cache)));
             prop_assert_eq!(again, want);
-            prop_assert_eq!(computed, 0);
+            prop_assert_eq!(computed, (0, 0));
         }
+    }
+
+    /// A record-mode pair of sides over small fixed sets: receiver keys 0..10, sender 5..15
+    /// with labels.
+    fn record_sides(chunk_size: usize) -> (RecordSender, RecordReceiver, ChaCha20Rng) {
+        let mut rng = ChaCha20Rng::seed_from_u64(5);
+        let config = Config { chunk_size };
+        let theirs = (5..15)
+            .map(|i| SenderRecord {
+                keys: vec![key(i)],
+                label: vec![u8::try_from(i).unwrap(); 3],
+            })
+            .collect();
+        let sender = RecordSender::new(OprfKey::random(&mut rng), theirs, None, config);
+        let receiver = RecordReceiver::new(
+            (0..10).map(|i| vec![key(i)]).collect(),
+            None,
+            config,
+            &mut rng,
+        );
+        (sender, receiver, rng)
+    }
+
+    /// A transport that loses chunks, delivers some twice and resumes from `missing()` ends
+    /// with the same result as a clean run.
+    #[test]
+    fn a_resumed_session_with_lost_and_repeated_chunks_gives_the_same_result() {
+        let (mut sender, mut receiver, mut rng) = record_sides(3);
+        let setup = sender.setup(&receiver.hello(), &mut rng).unwrap();
+        receiver.accept_setup(&setup).unwrap();
+        // First attempt: every other chunk is lost; the others arrive twice.
+        for c in (0..receiver.blinded_chunks().unwrap()).step_by(2) {
+            let e = sender.evaluate(&receiver.blinded(c).unwrap()).unwrap();
+            receiver.accept(&e).unwrap();
+            receiver.accept(&e).unwrap();
+        }
+        receiver.accept(&sender.entries_chunk(0).unwrap()).unwrap();
+        assert!(matches!(receiver.finish(), Err(Error::Incomplete(_))));
+        // Resume: ask for exactly what is missing.
+        for (kind, c) in receiver.missing() {
+            let frame = match kind {
+                Kind::Evaluated => sender.evaluate(&receiver.blinded(c).unwrap()).unwrap(),
+                Kind::Entries => sender.entries_chunk(c).unwrap(),
+                Kind::Labels => sender.labels_chunk(c).unwrap(),
+                other => panic!("unexpected {other:?}"),
+            };
+            receiver.accept(&frame).unwrap();
+        }
+        assert!(receiver.missing().is_empty());
+        let (overlaps, _) = receiver.finish().unwrap();
+        let found: Vec<(usize, Vec<Vec<u8>>)> =
+            overlaps.into_iter().map(|o| (o.record, o.labels)).collect();
+        let want: Vec<(usize, Vec<Vec<u8>>)> = (5..10)
+            .map(|i| (i, vec![vec![u8::try_from(i).unwrap(); 3]]))
+            .collect();
+        assert_eq!(found, want);
+    }
+
+    /// Frames of another session, of the wrong kind, past the end, resized or with a point
+    /// off the curve are refused with a named error, and leave the session usable.
+    #[test]
+    fn foreign_and_damaged_frames_are_refused() {
+        let (mut sender, mut receiver, mut rng) = record_sides(4);
+        let setup = sender.setup(&receiver.hello(), &mut rng).unwrap();
+        receiver.accept_setup(&setup).unwrap();
+        let blinded = receiver.blinded(0).unwrap();
+        let mut other = blinded.clone();
+        other.session[0] ^= 1;
+        assert_eq!(sender.evaluate(&other), Err(Error::Session));
+        assert_eq!(sender.evaluate(&setup), Err(Error::Unexpected(Kind::Setup)));
+        let mut off_curve = blinded.clone();
+        off_curve.payload[..32].copy_from_slice(&[0xff; 32]);
+        assert_eq!(sender.evaluate(&off_curve), Err(Error::InvalidPoint));
+        let e = sender.evaluate(&blinded).unwrap();
+        let mut short = e.clone();
+        short.payload.truncate(32);
+        assert!(matches!(receiver.accept(&short), Err(Error::Malformed(_))));
+        let mut beyond = e.clone();
+        beyond.chunk = 99;
+        assert!(matches!(
+            receiver.accept(&beyond),
+            Err(Error::ChunkOutOfRange { .. })
+        ));
+        assert!(matches!(
+            sender.entries_chunk(99),
+            Err(Error::ChunkOutOfRange { .. })
+        ));
+        receiver.accept(&e).unwrap();
+        let mut bytes = e.encode();
+        bytes[4] = 2;
+        assert_eq!(
+            Frame::decode(&bytes),
+            Err(Error::Version { ours: 1, theirs: 2 })
+        );
+    }
+
+    /// A receiver on another key-format version, or the other mode, is refused at Hello.
+    #[test]
+    fn mismatched_sessions_are_refused_at_the_handshake() {
+        let (mut sender, receiver, mut rng) = record_sides(4);
+        let mut hello = receiver.hello();
+        hello.payload[1] = 2;
+        assert_eq!(
+            sender.setup(&hello, &mut rng),
+            Err(Error::KeyFormat { ours: 1, theirs: 2 })
+        );
+        hello.payload[0] = 2;
+        assert_eq!(sender.setup(&hello, &mut rng), Err(Error::Mode));
+    }
+
+    /// The receiver opens the labels of overlapping records only: without a shared key it
+    /// finds nothing, though it holds every sealed label.
+    #[test]
+    fn labels_open_only_for_overlapping_keys() {
+        let mut rng = ChaCha20Rng::seed_from_u64(6);
+        let config = Config::default();
+        let theirs = (0..20)
+            .map(|i| SenderRecord {
+                keys: vec![key(i)],
+                label: b"secret".to_vec(),
+            })
+            .collect();
+        let mut sender = RecordSender::new(OprfKey::random(&mut rng), theirs, None, config);
+        let mut receiver = RecordReceiver::new(
+            (100..140).map(|i| vec![key(i)]).collect(),
+            None,
+            config,
+            &mut rng,
+        );
+        let (overlaps, _, traffic) =
+            record(&mut sender, &mut receiver, &mut rng, &mut |_| {}).unwrap();
+        assert!(overlaps.is_empty());
+        assert!(traffic.label_bytes > 0);
     }
 }

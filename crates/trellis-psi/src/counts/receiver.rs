@@ -42,7 +42,8 @@ pub struct CountsReceiver {
     /// Per own population: send position -> member index.
     orders: Vec<Vec<u32>>,
     own: Vec<Vec<[u8; 32]>>,
-    computed: usize,
+    computed_own: usize,
+    computed_cross: usize,
     cache: Option<Cache>,
     next_cache: Cache,
     session: Option<Session>,
@@ -79,7 +80,7 @@ impl CountsReceiver {
             .collect();
         let keys: Vec<Key> = items.into_iter().map(|i| i.key).collect();
         let cache = cache.filter(|c| c.key_id() == key.id());
-        let (own, computed) = own_values(&keys, &pops, &halves, cache.as_ref());
+        let (own, computed_own) = own_values(&keys, &pops, &halves, cache.as_ref());
         let mut next_cache = Cache::new(key.id());
         for ((slot, m), values) in pops.iter().zip(&own) {
             for (&i, v) in m.iter().zip(values) {
@@ -102,16 +103,18 @@ impl CountsReceiver {
             halves,
             orders,
             own,
-            computed,
+            computed_own,
+            computed_cross: 0,
             cache,
             next_cache,
             session: None,
         }
     }
 
-    /// Group elements computed rather than taken from the cache so far.
-    pub fn computed(&self) -> usize {
-        self.computed
+    /// Group elements computed rather than taken from the cache so far: own (hashed and
+    /// multiplied) and the peer's (decompressed and multiplied).
+    pub fn computed(&self) -> (usize, usize) {
+        (self.computed_own, self.computed_cross)
     }
 
     pub fn hello(&self) -> Frame {
@@ -288,7 +291,7 @@ impl CountsReceiver {
             .ok_or(Error::NotReady("no Setup yet"))?;
         for (i, values) in found.into_iter().enumerate() {
             for (v, d, fresh) in values {
-                self.computed += usize::from(fresh);
+                self.computed_cross += usize::from(fresh);
                 self.next_cache.insert(d, v);
                 s.ours[i][j].insert(tag(&v, t));
             }
@@ -384,7 +387,7 @@ impl CountsReceiver {
 
     /// The overlap count of every (own population, sender population) pair, and the cache for
     /// the next session under the same key.
-    pub fn finish(self) -> Result<(Vec<PairCount>, Cache), Error> {
+    pub fn finish(&self) -> Result<(Vec<PairCount>, Cache), Error> {
         let missing = self.missing().len();
         if missing > 0 {
             return Err(Error::Incomplete(missing));

@@ -35,7 +35,8 @@ pub struct CountsSender {
     /// `b_j/2` per own population.
     halves: Vec<Scalar>,
     own: Vec<Vec<[u8; 32]>>,
-    computed: usize,
+    computed_own: usize,
+    computed_cross: usize,
     cache: Option<Cache>,
     next_cache: Cache,
     session: Option<Session>,
@@ -71,7 +72,7 @@ impl CountsSender {
             .collect();
         let keys: Vec<Key> = items.into_iter().map(|i| i.key).collect();
         let cache = cache.filter(|c| c.key_id() == key.id());
-        let (own, computed) = own_values(&keys, &pops, &halves, cache.as_ref());
+        let (own, computed_own) = own_values(&keys, &pops, &halves, cache.as_ref());
         let mut next_cache = Cache::new(key.id());
         for ((slot, m), values) in pops.iter().zip(&own) {
             for (&i, v) in m.iter().zip(values) {
@@ -84,16 +85,18 @@ impl CountsSender {
             pops,
             halves,
             own,
-            computed,
+            computed_own,
+            computed_cross: 0,
             cache,
             next_cache,
             session: None,
         }
     }
 
-    /// Group elements computed rather than taken from the cache so far.
-    pub fn computed(&self) -> usize {
-        self.computed
+    /// Group elements computed rather than taken from the cache so far: own (hashed and
+    /// multiplied) and the peer's (decompressed and multiplied).
+    pub fn computed(&self) -> (usize, usize) {
+        (self.computed_own, self.computed_cross)
     }
 
     /// The cache for the next session under the same key: own values and the DH values of the
@@ -260,7 +263,7 @@ impl CountsSender {
                 self.cache.as_ref(),
             )?;
             for (v, d, fresh) in &values {
-                self.computed += usize::from(*fresh);
+                self.computed_cross += usize::from(*fresh);
                 self.next_cache.insert(*d, *v);
             }
             tags.push(

@@ -375,7 +375,7 @@ impl RecordReceiver {
     }
 
     /// The overlapping records and the cache for the next session with this sender.
-    pub fn finish(self) -> Result<(Vec<RecordOverlap>, Cache), Error> {
+    pub fn finish(&self) -> Result<(Vec<RecordOverlap>, Cache), Error> {
         let missing = self.missing().len();
         let s = self
             .session
