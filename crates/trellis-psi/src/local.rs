@@ -331,12 +331,15 @@ mod tests {
             .collect()
     }
 
+    /// Counts per pair, both updated caches, and what the sender computed.
+    type CountsRun = (BTreeMap<(u8, u8), u64>, Cache, Cache, (usize, usize));
+
     fn run_counts(
         ours: &[(u16, u64)],
         theirs: &[(u16, u64)],
         chunk_size: usize,
         caches: (Option<Cache>, Option<Cache>),
-    ) -> (BTreeMap<(u8, u8), u64>, Cache, Cache, (usize, usize)) {
+    ) -> CountsRun {
         let mut rng = ChaCha20Rng::seed_from_u64(9);
         let config = Config { chunk_size };
         let (a, b) = (
@@ -421,7 +424,7 @@ mod tests {
                 Kind::Evaluated => sender.evaluate(&receiver.blinded(c).unwrap()).unwrap(),
                 Kind::Entries => sender.entries_chunk(c).unwrap(),
                 Kind::Labels => sender.labels_chunk(c).unwrap(),
-                other => panic!("unexpected {other:?}"),
+                other => unreachable!("record mode has no missing {other:?}"),
             };
             receiver.accept(&frame).unwrap();
         }
