@@ -30,9 +30,9 @@ pub enum Op {
     BatchCompress,
     /// The RFC 9497 output hash (SHA-512 over key, element and "Finalize").
     OutputHash,
-    /// Deriving a key's tag and label pad from its OPRF output (HKDF-SHA512).
+    /// Deriving a key's tag and label pad from its OPRF output (HKDF-Extract: HMAC-SHA512).
     TagKdf,
-    /// Sealing one label padded to `LABEL_SIZE` bytes (HKDF for its key, ChaCha20-Poly1305).
+    /// Sealing one label padded to `LABEL_SIZE` bytes (SHA-512 for its key, ChaCha20-Poly1305).
     SealLabel,
 }
 

@@ -12,10 +12,10 @@
 mod receiver;
 mod sender;
 
-use chacha20poly1305::aead::{Aead as _, KeyInit as _, Payload};
+use chacha20poly1305::aead::{Aead as _, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key as AeadKey, Nonce};
-use hkdf::{Hkdf, HkdfExtract};
-use sha2::Sha512;
+use hmac::{Hmac, Mac as _};
+use sha2::{Digest as _, Sha512};
 use zeroize::Zeroize as _;
 
 pub use receiver::{RecordOverlap, RecordReceiver};
@@ -37,7 +37,8 @@ pub(crate) const MODE: u8 = 1;
 /// Derives entry tags and pads from OPRF outputs, keyed by the session salt.
 #[derive(Clone)]
 pub(crate) struct EntryKdf {
-    extract: HkdfExtract<Sha512>,
+    /// HMAC-SHA512 keyed with the salt: HKDF-Extract with its key schedule done once.
+    extract: Hmac<Sha512>,
     salt: [u8; 32],
 }
 
@@ -49,33 +50,38 @@ impl std::fmt::Debug for EntryKdf {
 
 impl EntryKdf {
     pub(crate) fn new(salt: [u8; 32]) -> Self {
+        // HMAC pads a short key with zeros to the block size, so this is HMAC keyed by `salt`.
+        let mut block = [0u8; 128];
+        block[..32].copy_from_slice(&salt);
         Self {
-            extract: HkdfExtract::new(Some(&salt)),
+            extract: <Hmac<Sha512> as KeyInit>::new(&block.into()),
             salt,
         }
     }
 
-    /// `HKDF-Expand(HKDF-Extract(salt, output), "trellis-psi entry v1" || occurrence, 64)`: the
-    /// tag is the first `tag_len` bytes, the pad the next `WRAP_LEN`. `occurrence` numbers
-    /// the sender records that share one key, so each (key, record) pair has its own entry.
+    /// `HKDF-Extract(salt, output || "trellis-psi entry v1" || occurrence)`: 64 uniformly
+    /// pseudorandom bytes (the OPRF output is already uniform, so HKDF-Expand would only add two
+    /// more HMAC key schedules per key). The tag is the first `tag_len` bytes, the pad the next
+    /// `WRAP_LEN`. `occurrence` numbers the sender records that share one key, so each
+    /// (key, record) pair has its own entry.
     pub(crate) fn okm(&self, output: &Output, occurrence: u32) -> [u8; 64] {
-        let mut e = self.extract.clone();
-        e.input_ikm(output);
-        let (_, hk) = e.finalize();
-        let mut info = *b"trellis-psi entry v1\0\0\0\0";
-        info[20..].copy_from_slice(&occurrence.to_be_bytes());
-        let mut okm = [0u8; 64];
-        // 64 bytes is within HKDF-SHA512's limit.
-        let _ = hk.expand(&info, &mut okm);
-        okm
+        let mut mac = self.extract.clone();
+        mac.update(output);
+        mac.update(b"trellis-psi entry v1");
+        mac.update(&occurrence.to_be_bytes());
+        mac.finalize().into_bytes().into()
     }
 
+    /// The AEAD key of a label: SHA-512 of the salt and the label's 16-byte uniformly random
+    /// seed, truncated. The seed is used for one label only.
     fn label_key(&self, seed: &[u8; SEED_LEN]) -> AeadKey {
-        let hk = Hkdf::<Sha512>::new(Some(&self.salt), seed);
-        let mut key = [0u8; 32];
-        let _ = hk.expand(b"trellis-psi label key v1", &mut key);
-        let out = AeadKey::from(key);
-        key.zeroize();
+        let mut h = Sha512::new();
+        h.update(b"trellis-psi label key v1");
+        h.update(self.salt);
+        h.update(seed);
+        let mut wide: [u8; 64] = h.finalize().into();
+        let out = AeadKey::clone_from_slice(&wide[..32]);
+        wide.zeroize();
         out
     }
 
@@ -245,6 +251,18 @@ mod tests {
         assert_eq!(tag_len(100_000, 100_000), 10);
         assert_eq!(tag_len(1_000_000, 2_000_000), 11);
         assert_eq!(tag_len(u64::MAX, u64::MAX), 16);
+    }
+
+    #[test]
+    fn the_padded_key_is_hmac_keyed_by_the_salt() {
+        use hmac::Mac as _;
+        let salt = [6u8; 32];
+        let mut direct = <Hmac<Sha512> as hmac::Mac>::new_from_slice(&salt).unwrap();
+        direct.update(&[1; 64]);
+        direct.update(b"trellis-psi entry v1");
+        direct.update(&0u32.to_be_bytes());
+        let want: [u8; 64] = direct.finalize().into_bytes().into();
+        assert_eq!(EntryKdf::new(salt).okm(&[1; 64], 0), want);
     }
 
     #[test]
