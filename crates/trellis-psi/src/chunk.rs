@@ -61,6 +61,18 @@ pub(crate) fn range(c: u32, size: usize, n: usize) -> Range<usize> {
     start..start.saturating_add(size).min(n)
 }
 
+/// Whether chunk `frame.chunk` of a stream is new: `Ok(false)` for one already taken (a
+/// retry, ignored), an error past the stream's end.
+pub(crate) fn is_new(seen: &[bool], frame: &crate::wire::Frame) -> Result<bool, crate::Error> {
+    match seen.get(frame.chunk as usize) {
+        None => Err(crate::Error::ChunkOutOfRange {
+            kind: frame.kind,
+            chunk: frame.chunk,
+        }),
+        Some(&taken) => Ok(!taken),
+    }
+}
+
 /// A uniformly random permutation of `0..n` (Fisher–Yates).
 pub(crate) fn permutation<R: RngCore>(n: usize, rng: &mut R) -> Vec<u32> {
     let mut p: Vec<u32> = (0..u32::try_from(n).unwrap_or(u32::MAX)).collect();

@@ -159,6 +159,135 @@ pub(crate) fn tag(encoded: &[u8; 32], t: usize) -> u128 {
         .fold(0u128, |acc, &b| (acc << 8) | u128::from(b))
 }
 
+/// What the sender and the receiver of counts mode both hold: their populations, the scalars
+/// and blinded values for them, and the caches.
+pub(crate) struct Side {
+    pub(crate) keys: Vec<Key>,
+    pub(crate) pops: Vec<(u8, Vec<u32>)>,
+    /// `s_p/2` per own population.
+    pub(crate) halves: Vec<Scalar>,
+    /// `enc(s_p·H(x))` per population, in member order.
+    pub(crate) own: Vec<Vec<[u8; 32]>>,
+    computed_own: usize,
+    computed_cross: usize,
+    cache: Option<crate::Cache>,
+    pub(crate) next_cache: crate::Cache,
+}
+
+impl Drop for Side {
+    fn drop(&mut self) {
+        self.halves.iter_mut().for_each(Zeroize::zeroize);
+    }
+}
+
+impl Side {
+    /// Blinds the items per population (in parallel), from `cache` where it holds them under
+    /// this key.
+    pub(crate) fn new(
+        key: &CountsKey,
+        items: Vec<CountsItem>,
+        cache: Option<crate::Cache>,
+    ) -> Self {
+        let pops = members(&items);
+        let halves: Vec<Scalar> = pops
+            .iter()
+            .map(|(s, _)| crate::group::halve(&key.scalar(*s), 1))
+            .collect();
+        let keys: Vec<Key> = items.into_iter().map(|i| i.key).collect();
+        let cache = cache.filter(|c| c.key_id() == key.id());
+        let (own, computed_own) = own_values(&keys, &pops, &halves, cache.as_ref());
+        let mut next_cache = crate::Cache::new(key.id());
+        for ((slot, m), values) in pops.iter().zip(&own) {
+            for (&i, v) in m.iter().zip(values) {
+                next_cache.insert(own_digest(*slot, &keys[i as usize]), *v);
+            }
+        }
+        Self {
+            keys,
+            pops,
+            halves,
+            own,
+            computed_own,
+            computed_cross: 0,
+            cache,
+            next_cache,
+        }
+    }
+
+    /// The index of own population `slot`.
+    pub(crate) fn pop(&self, slot: u8) -> Result<usize, Error> {
+        self.pops
+            .iter()
+            .position(|(s, _)| *s == slot)
+            .ok_or(Error::Population)
+    }
+
+    pub(crate) fn sizes(&self) -> Sizes {
+        self.pops
+            .iter()
+            .map(|(s, m)| (*s, m.len() as u64))
+            .collect()
+    }
+
+    pub(crate) fn computed(&self) -> (usize, usize) {
+        (self.computed_own, self.computed_cross)
+    }
+
+    /// `enc(s_p·Q)` for the peer's points of population `theirs`, through the caches.
+    pub(crate) fn cross(
+        &mut self,
+        p: usize,
+        theirs: u8,
+        points: &[[u8; 32]],
+    ) -> Result<Vec<[u8; 32]>, Error> {
+        let values = cross_values(
+            &self.halves[p],
+            self.pops[p].0,
+            theirs,
+            points,
+            self.cache.as_ref(),
+        )?;
+        Ok(values
+            .into_iter()
+            .map(|(v, d, fresh)| {
+                self.computed_cross += usize::from(fresh);
+                self.next_cache.insert(d, v);
+                v
+            })
+            .collect())
+    }
+
+    /// The members of population `p` in a random order drawn from `secret`.
+    pub(crate) fn orders(
+        &self,
+        secret: &crate::chunk::SessionSecret,
+        purpose: &[u8],
+    ) -> Vec<Vec<u32>> {
+        self.pops
+            .iter()
+            .map(|(s, m)| {
+                crate::chunk::permutation(m.len(), &mut secret.rng(purpose, u64::from(*s)))
+            })
+            .collect()
+    }
+
+    /// `slot || own values of population p in `order`, chunk c`.
+    pub(crate) fn points_payload(
+        &self,
+        p: usize,
+        order: &[u32],
+        c: u32,
+        chunk_size: usize,
+    ) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.u8(self.pops[p].0);
+        for &m in &order[crate::chunk::range(c, chunk_size, order.len())] {
+            w.bytes(&self.own[p][m as usize]);
+        }
+        w.0
+    }
+}
+
 /// One batch of `own_values`: (population, position, value) triples, and how many were
 /// computed.
 type Batch = (Vec<(usize, usize, [u8; 32])>, usize);

@@ -16,6 +16,18 @@ use trellis_match::name::name_key;
 /// The version of the key layout and of the normalisation rules behind it.
 pub const KEY_FORMAT_VERSION: u8 = 1;
 
+/// Refuses a peer that normalises keys another way.
+pub(crate) fn check_format(theirs: u8) -> Result<(), crate::Error> {
+    if theirs == KEY_FORMAT_VERSION {
+        Ok(())
+    } else {
+        Err(crate::Error::KeyFormat {
+            ours: KEY_FORMAT_VERSION,
+            theirs,
+        })
+    }
+}
+
 /// The longest key accepted (RFC 9497 inputs are at most 65,535 bytes; ours are far shorter).
 const MAX_KEY: usize = 1024;
 

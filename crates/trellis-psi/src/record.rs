@@ -22,6 +22,7 @@ pub use receiver::{RecordOverlap, RecordReceiver};
 pub use sender::{RecordSender, SenderRecord};
 
 use crate::Error;
+use crate::keys::Key;
 use crate::oprf::Output;
 use crate::wire::{Reader, Writer};
 
@@ -234,6 +235,30 @@ impl Setup {
     pub(crate) fn sealed_len(&self) -> usize {
         self.label_size as usize + SEAL_OVERHEAD
     }
+}
+
+/// The distinct keys of some records, and each record's keys as indices into them (each once).
+pub(crate) fn index_keys(records: Vec<Vec<Key>>) -> (Vec<Key>, Vec<Vec<u32>>) {
+    let mut index: rustc_hash::FxHashMap<Key, u32> = rustc_hash::FxHashMap::default();
+    let mut keys = Vec::new();
+    let record_keys = records
+        .into_iter()
+        .map(|r| {
+            let mut ids: Vec<u32> = r
+                .into_iter()
+                .map(|k| {
+                    *index.entry(k.clone()).or_insert_with(|| {
+                        keys.push(k);
+                        u32::try_from(keys.len() - 1).unwrap_or(u32::MAX)
+                    })
+                })
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        })
+        .collect();
+    (keys, record_keys)
 }
 
 /// The id of an OPRF key as both sides name it: a digest of its public key.

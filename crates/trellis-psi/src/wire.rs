@@ -102,6 +102,15 @@ impl Frame {
         out
     }
 
+    /// The payload, if the frame is of `kind`.
+    pub(crate) fn expect(&self, kind: Kind) -> Result<&[u8], Error> {
+        if self.kind == kind {
+            Ok(&self.payload)
+        } else {
+            Err(Error::Unexpected(self.kind))
+        }
+    }
+
     /// Parses one frame that fills `bytes` exactly.
     pub fn decode(bytes: &[u8]) -> Result<Self, Error> {
         if bytes.len() < HEADER_LEN + TRAILER_LEN || &bytes[..4] != MAGIC {

@@ -1,15 +1,13 @@
 //! The receiver's side of counts mode: it learns the overlap count of each population pair.
 
-use curve25519_dalek::scalar::Scalar;
 use rand_core::{CryptoRng, RngCore};
 use rustc_hash::FxHashSet;
-use zeroize::Zeroize;
 
-use super::{CountsItem, CountsKey, Handshake, cross_values, members, own_digest, own_values, tag};
+use super::{CountsItem, CountsKey, Handshake, Side, tag};
 use crate::cache::Cache;
 use crate::chunk::{self, SessionSecret};
-use crate::keys::{KEY_FORMAT_VERSION, Key};
-use crate::wire::{Frame, Kind, SessionId, Writer, records};
+use crate::keys::KEY_FORMAT_VERSION;
+use crate::wire::{Frame, Kind, SessionId, records};
 use crate::{Config, Error};
 
 /// The overlap of one population pair.
@@ -36,30 +34,17 @@ struct Session {
 pub struct CountsReceiver {
     config: Config,
     id: SessionId,
-    pops: Vec<(u8, Vec<u32>)>,
-    /// `a_i/2` per own population.
-    halves: Vec<Scalar>,
+    side: Side,
     /// Per own population: send position -> member index.
     orders: Vec<Vec<u32>>,
-    own: Vec<Vec<[u8; 32]>>,
-    computed_own: usize,
-    computed_cross: usize,
-    cache: Option<Cache>,
-    next_cache: Cache,
     session: Option<Session>,
 }
 
 impl std::fmt::Debug for CountsReceiver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CountsReceiver")
-            .field("populations", &self.pops.len())
+            .field("populations", &self.side.pops.len())
             .finish_non_exhaustive()
-    }
-}
-
-impl Drop for CountsReceiver {
-    fn drop(&mut self) {
-        self.halves.iter_mut().for_each(Zeroize::zeroize);
     }
 }
 
@@ -73,40 +58,15 @@ impl CountsReceiver {
         config: Config,
         rng: &mut R,
     ) -> Self {
-        let pops = members(&items);
-        let halves: Vec<Scalar> = pops
-            .iter()
-            .map(|(s, _)| crate::group::halve(&key.scalar(*s), 1))
-            .collect();
-        let keys: Vec<Key> = items.into_iter().map(|i| i.key).collect();
-        let cache = cache.filter(|c| c.key_id() == key.id());
-        let (own, computed_own) = own_values(&keys, &pops, &halves, cache.as_ref());
-        let mut next_cache = Cache::new(key.id());
-        for ((slot, m), values) in pops.iter().zip(&own) {
-            for (&i, v) in m.iter().zip(values) {
-                next_cache.insert(own_digest(*slot, &keys[i as usize]), *v);
-            }
-        }
+        let side = Side::new(key, items, cache);
         let mut id = [0u8; 16];
         rng.fill_bytes(&mut id);
-        let secret = SessionSecret::random(rng);
-        let orders = pops
-            .iter()
-            .map(|(s, m)| {
-                chunk::permutation(m.len(), &mut secret.rng(b"blinded order", u64::from(*s)))
-            })
-            .collect();
+        let orders = side.orders(&SessionSecret::random(rng), b"blinded order");
         Self {
             config,
             id,
-            pops,
-            halves,
+            side,
             orders,
-            own,
-            computed_own,
-            computed_cross: 0,
-            cache,
-            next_cache,
             session: None,
         }
     }
@@ -114,7 +74,7 @@ impl CountsReceiver {
     /// Group elements computed rather than taken from the cache so far: own (hashed and
     /// multiplied) and the peer's (decompressed and multiplied).
     pub fn computed(&self) -> (usize, usize) {
-        (self.computed_own, self.computed_cross)
+        self.side.computed()
     }
 
     pub fn hello(&self) -> Frame {
@@ -123,6 +83,7 @@ impl CountsReceiver {
             chunk_size: u32::try_from(self.config.chunk_size).unwrap_or(u32::MAX),
             tag_len: 0,
             populations: self
+                .side
                 .pops
                 .iter()
                 .map(|(s, m)| (*s, m.len() as u64))
@@ -138,7 +99,7 @@ impl CountsReceiver {
 
     /// The receiver's own populations (slot, size).
     pub fn populations(&self) -> Vec<(u8, usize)> {
-        self.pops.iter().map(|(s, m)| (*s, m.len())).collect()
+        self.side.pops.iter().map(|(s, m)| (*s, m.len())).collect()
     }
 
     pub fn accept_setup(&mut self, frame: &Frame) -> Result<(), Error> {
@@ -149,12 +110,7 @@ impl CountsReceiver {
             return Err(Error::Unexpected(frame.kind));
         }
         let setup = Handshake::decode(&frame.payload)?;
-        if setup.key_format != KEY_FORMAT_VERSION {
-            return Err(Error::KeyFormat {
-                ours: KEY_FORMAT_VERSION,
-                theirs: setup.key_format,
-            });
-        }
+        crate::keys::check_format(setup.key_format)?;
         if !(8..=16).contains(&setup.tag_len) {
             return Err(Error::Malformed("setup parameters out of range"));
         }
@@ -165,13 +121,15 @@ impl CountsReceiver {
             .map(|p| usize::try_from(p.1).unwrap_or(0))
             .collect();
         let per_pair = |f: &dyn Fn(usize) -> Vec<bool>| -> Vec<Vec<Vec<bool>>> {
-            self.pops
+            self.side
+                .pops
                 .iter()
                 .map(|(_, m)| (0..sizes.len()).map(|_| f(m.len())).collect())
                 .collect()
         };
         self.session = Some(Session {
             ours: self
+                .side
                 .pops
                 .iter()
                 .map(|_| sizes.iter().map(|_| FxHashSet::default()).collect())
@@ -181,6 +139,7 @@ impl CountsReceiver {
                 .map(|&n| vec![false; chunk::count(n, chunk_size) as usize])
                 .collect(),
             theirs: self
+                .side
                 .pops
                 .iter()
                 .map(|(_, m)| sizes.iter().map(|_| Vec::with_capacity(m.len())).collect())
@@ -192,16 +151,13 @@ impl CountsReceiver {
     }
 
     fn pop(&self, slot: u8) -> Result<usize, Error> {
-        self.pops
-            .iter()
-            .position(|(s, _)| *s == slot)
-            .ok_or(Error::Population)
+        self.side.pop(slot)
     }
 
     /// Blinded chunks of own population `slot`.
     pub fn blinded_chunks(&self, slot: u8) -> Result<u32, Error> {
         Ok(chunk::count(
-            self.pops[self.pop(slot)?].1.len(),
+            self.side.pops[self.pop(slot)?].1.len(),
             self.config.chunk_size,
         ))
     }
@@ -216,16 +172,14 @@ impl CountsReceiver {
                 chunk: c,
             });
         }
-        let mut w = Writer::default();
-        w.u8(slot);
-        for &m in &self.orders[p][chunk::range(c, self.config.chunk_size, self.orders[p].len())] {
-            w.bytes(&self.own[p][m as usize]);
-        }
+        let payload = self
+            .side
+            .points_payload(p, &self.orders[p], c, self.config.chunk_size);
         Ok(Frame {
             kind: Kind::Blinded,
             session: self.id,
             chunk: c,
-            payload: w.0,
+            payload,
         })
     }
 
@@ -257,15 +211,8 @@ impl CountsReceiver {
             .position(|(x, _)| *x == slot)
             .ok_or(Error::Population)?;
         let c = frame.chunk as usize;
-        match s.points_seen[j].get(c) {
-            None => {
-                return Err(Error::ChunkOutOfRange {
-                    kind: frame.kind,
-                    chunk: frame.chunk,
-                });
-            }
-            Some(true) => return Ok(()),
-            Some(false) => {}
+        if !chunk::is_new(&s.points_seen[j], frame)? {
+            return Ok(());
         }
         let size = usize::try_from(s.setup.populations[j].1).unwrap_or(0);
         let points = records::<32>(body)?;
@@ -275,26 +222,16 @@ impl CountsReceiver {
             ));
         }
         let t = usize::from(s.setup.tag_len);
-        let mut found = Vec::with_capacity(self.pops.len());
-        for (i, (own_slot, _)) in self.pops.iter().enumerate() {
-            found.push(cross_values(
-                &self.halves[i],
-                *own_slot,
-                slot,
-                &points,
-                self.cache.as_ref(),
-            )?);
+        let mut found = Vec::with_capacity(self.side.pops.len());
+        for i in 0..self.side.pops.len() {
+            found.push(self.side.cross(i, slot, &points)?);
         }
         let s = self
             .session
             .as_mut()
             .ok_or(Error::NotReady("no Setup yet"))?;
         for (i, values) in found.into_iter().enumerate() {
-            for (v, d, fresh) in values {
-                self.computed_cross += usize::from(fresh);
-                self.next_cache.insert(d, v);
-                s.ours[i][j].insert(tag(&v, t));
-            }
+            s.ours[i][j].extend(values.iter().map(|v| tag(v, t)));
         }
         s.points_seen[j][c] = true;
         Ok(())
@@ -319,21 +256,14 @@ impl CountsReceiver {
             .position(|(x, _)| *x == theirs)
             .ok_or(Error::Population)?;
         let c = frame.chunk as usize;
-        match s.tags_seen[i][j].get(c) {
-            None => {
-                return Err(Error::ChunkOutOfRange {
-                    kind: frame.kind,
-                    chunk: frame.chunk,
-                });
-            }
-            Some(true) => return Ok(()),
-            Some(false) => {}
+        if !chunk::is_new(&s.tags_seen[i][j], frame)? {
+            return Ok(());
         }
         let t = usize::from(s.setup.tag_len);
         let expected = chunk::range(
             frame.chunk,
             s.setup.chunk_size as usize,
-            self.pops[i].1.len(),
+            self.side.pops[i].1.len(),
         )
         .len();
         let body = r.rest();
@@ -371,7 +301,7 @@ impl CountsReceiver {
         }
         for (i, pairs) in s.tags_seen.iter().enumerate() {
             for (j, seen) in pairs.iter().enumerate() {
-                let (mine, theirs) = (self.pops[i].0, s.setup.populations[j].0);
+                let (mine, theirs) = (self.side.pops[i].0, s.setup.populations[j].0);
                 out.extend((0..seen.len()).filter(|&c| !seen[c]).map(|c| {
                     (
                         Kind::Tags,
@@ -397,7 +327,7 @@ impl CountsReceiver {
             .as_ref()
             .ok_or(Error::NotReady("no Setup yet"))?;
         let mut counts = Vec::new();
-        for (i, (mine, _)) in self.pops.iter().enumerate() {
+        for (i, (mine, _)) in self.side.pops.iter().enumerate() {
             for (j, (theirs, _)) in s.setup.populations.iter().enumerate() {
                 let set = &s.ours[i][j];
                 let count = s.theirs[i][j].iter().filter(|t| set.contains(t)).count() as u64;
@@ -408,6 +338,6 @@ impl CountsReceiver {
                 });
             }
         }
-        Ok((counts, self.next_cache.clone()))
+        Ok((counts, self.side.next_cache.clone()))
     }
 }

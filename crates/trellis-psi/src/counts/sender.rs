@@ -1,13 +1,11 @@
 //! The sender's side of counts mode.
 
-use curve25519_dalek::scalar::Scalar;
 use rand_core::{CryptoRng, RngCore};
-use zeroize::Zeroize;
 
-use super::{CountsItem, CountsKey, Handshake, cross_values, members, own_digest, own_values, tag};
+use super::{CountsItem, CountsKey, Handshake, Side, Sizes, tag};
 use crate::cache::Cache;
 use crate::chunk::{self, SessionSecret};
-use crate::keys::{KEY_FORMAT_VERSION, Key};
+use crate::keys::KEY_FORMAT_VERSION;
 use crate::record::tag_len;
 use crate::wire::{Frame, Kind, SessionId, Writer, records};
 use crate::{Config, Error};
@@ -16,7 +14,7 @@ use crate::{Config, Error};
 struct Session {
     id: SessionId,
     setup: Handshake,
-    receiver: super::Sizes,
+    receiver: Sizes,
     receiver_chunk: usize,
     /// Per own population: send position -> member index.
     orders: Vec<Vec<u32>>,
@@ -27,32 +25,28 @@ struct Session {
     tags: Vec<Vec<Vec<u128>>>,
 }
 
+impl Session {
+    /// The index of the receiver's population `slot`.
+    fn theirs(&self, slot: u8) -> Result<usize, Error> {
+        self.receiver
+            .iter()
+            .position(|(s, _)| *s == slot)
+            .ok_or(Error::Population)
+    }
+}
+
 /// The sender of counts mode.
 pub struct CountsSender {
     config: Config,
-    keys: Vec<Key>,
-    pops: Vec<(u8, Vec<u32>)>,
-    /// `b_j/2` per own population.
-    halves: Vec<Scalar>,
-    own: Vec<Vec<[u8; 32]>>,
-    computed_own: usize,
-    computed_cross: usize,
-    cache: Option<Cache>,
-    next_cache: Cache,
+    side: Side,
     session: Option<Session>,
 }
 
 impl std::fmt::Debug for CountsSender {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CountsSender")
-            .field("items", &self.keys.len())
+            .field("items", &self.side.keys.len())
             .finish_non_exhaustive()
-    }
-}
-
-impl Drop for CountsSender {
-    fn drop(&mut self) {
-        self.halves.iter_mut().for_each(Zeroize::zeroize);
     }
 }
 
@@ -65,81 +59,48 @@ impl CountsSender {
         cache: Option<Cache>,
         config: Config,
     ) -> Self {
-        let pops = members(&items);
-        let halves: Vec<Scalar> = pops
-            .iter()
-            .map(|(s, _)| crate::group::halve(&key.scalar(*s), 1))
-            .collect();
-        let keys: Vec<Key> = items.into_iter().map(|i| i.key).collect();
-        let cache = cache.filter(|c| c.key_id() == key.id());
-        let (own, computed_own) = own_values(&keys, &pops, &halves, cache.as_ref());
-        let mut next_cache = Cache::new(key.id());
-        for ((slot, m), values) in pops.iter().zip(&own) {
-            for (&i, v) in m.iter().zip(values) {
-                next_cache.insert(own_digest(*slot, &keys[i as usize]), *v);
-            }
-        }
         Self {
             config,
-            keys,
-            pops,
-            halves,
-            own,
-            computed_own,
-            computed_cross: 0,
-            cache,
-            next_cache,
+            side: Side::new(key, items, cache),
             session: None,
         }
     }
 
     /// Group elements computed rather than taken from the cache so far: own (hashed and
-    /// multiplied) and the peer's (decompressed and multiplied).
+    /// multiplied) and the receiver's (decompressed and multiplied).
     pub fn computed(&self) -> (usize, usize) {
-        (self.computed_own, self.computed_cross)
+        self.side.computed()
     }
 
     /// The cache for the next session under the same key: own values and the DH values of the
     /// receiver's elements seen in this session.
     pub fn updated_cache(&self) -> Cache {
-        self.next_cache.clone()
+        self.side.next_cache.clone()
     }
 
+    /// The sender's own populations (slot, size).
+    pub fn populations(&self) -> Vec<(u8, usize)> {
+        self.side.pops.iter().map(|(s, m)| (*s, m.len())).collect()
+    }
+
+    /// Answers the receiver's Hello; draws the session's order from `rng`.
     pub fn setup<R: RngCore + CryptoRng>(
         &mut self,
         hello: &Frame,
         rng: &mut R,
     ) -> Result<Frame, Error> {
-        if hello.kind != Kind::Hello {
-            return Err(Error::Unexpected(hello.kind));
-        }
-        let h = Handshake::decode(&hello.payload)?;
-        if h.key_format != KEY_FORMAT_VERSION {
-            return Err(Error::KeyFormat {
-                ours: KEY_FORMAT_VERSION,
-                theirs: h.key_format,
-            });
-        }
+        let h = Handshake::decode(hello.expect(Kind::Hello)?)?;
+        crate::keys::check_format(h.key_format)?;
         let secret = SessionSecret::random(rng);
-        let ours: u64 = self.pops.iter().map(|(_, m)| m.len() as u64).sum();
+        let populations = self.side.sizes();
+        let ours: u64 = populations.iter().map(|p| p.1).sum();
         let theirs: u64 = h.populations.iter().map(|p| p.1).sum();
         let setup = Handshake {
             key_format: KEY_FORMAT_VERSION,
             chunk_size: u32::try_from(self.config.chunk_size).unwrap_or(u32::MAX),
             tag_len: u8::try_from(tag_len(theirs, ours)).unwrap_or(16),
-            populations: self
-                .pops
-                .iter()
-                .map(|(s, m)| (*s, m.len() as u64))
-                .collect(),
+            populations,
         };
-        let orders = self
-            .pops
-            .iter()
-            .map(|(s, m)| {
-                chunk::permutation(m.len(), &mut secret.rng(b"points order", u64::from(*s)))
-            })
-            .collect();
         let receiver_chunk = usize::try_from(h.chunk_size).unwrap_or(usize::MAX);
         let mut received = Vec::new();
         let mut tags = Vec::new();
@@ -147,7 +108,7 @@ impl CountsSender {
             let size =
                 usize::try_from(size).map_err(|_| Error::Malformed("population too large"))?;
             received.push(vec![false; chunk::count(size, receiver_chunk) as usize]);
-            tags.push(vec![vec![0u128; size]; self.pops.len()]);
+            tags.push(vec![vec![0u128; size]; self.side.pops.len()]);
         }
         let frame = Frame {
             kind: Kind::Setup,
@@ -160,7 +121,7 @@ impl CountsSender {
             setup,
             receiver: h.populations,
             receiver_chunk,
-            orders,
+            orders: self.side.orders(&secret, b"points order"),
             received,
             tags,
         });
@@ -171,46 +132,34 @@ impl CountsSender {
         self.session.as_ref().ok_or(Error::NotReady("no Hello yet"))
     }
 
-    /// The sender's own populations (slot, size).
-    pub fn populations(&self) -> Vec<(u8, usize)> {
-        self.pops.iter().map(|(s, m)| (*s, m.len())).collect()
-    }
-
     /// Points chunks of own population `slot`.
     pub fn points_chunks(&self, slot: u8) -> Result<u32, Error> {
-        let p = self
-            .pops
-            .iter()
-            .position(|(s, _)| *s == slot)
-            .ok_or(Error::Population)?;
-        Ok(chunk::count(self.pops[p].1.len(), self.config.chunk_size))
+        let p = self.side.pop(slot)?;
+        Ok(chunk::count(
+            self.side.pops[p].1.len(),
+            self.config.chunk_size,
+        ))
     }
 
     /// Points chunk `c` of own population `slot`: `slot || enc(b_j·H(x))*`, in the session's
     /// random order.
     pub fn points_chunk(&self, slot: u8, c: u32) -> Result<Frame, Error> {
         let s = self.session()?;
-        let p = self
-            .pops
-            .iter()
-            .position(|(x, _)| *x == slot)
-            .ok_or(Error::Population)?;
+        let p = self.side.pop(slot)?;
         if c >= self.points_chunks(slot)? {
             return Err(Error::ChunkOutOfRange {
                 kind: Kind::Points,
                 chunk: c,
             });
         }
-        let mut w = Writer::default();
-        w.u8(slot);
-        for &m in &s.orders[p][chunk::range(c, self.config.chunk_size, s.orders[p].len())] {
-            w.bytes(&self.own[p][m as usize]);
-        }
+        let payload = self
+            .side
+            .points_payload(p, &s.orders[p], c, self.config.chunk_size);
         Ok(Frame {
             kind: Kind::Points,
             session: s.id,
             chunk: c,
-            payload: w.0,
+            payload,
         })
     }
 
@@ -228,21 +177,9 @@ impl CountsSender {
             .payload
             .split_first()
             .ok_or(Error::Malformed("empty Blinded chunk"))?;
-        let r = s
-            .receiver
-            .iter()
-            .position(|(x, _)| *x == slot)
-            .ok_or(Error::Population)?;
-        let c = frame.chunk as usize;
-        match s.received[r].get(c) {
-            None => {
-                return Err(Error::ChunkOutOfRange {
-                    kind: frame.kind,
-                    chunk: frame.chunk,
-                });
-            }
-            Some(true) => return Ok(()),
-            Some(false) => {}
+        let r = s.theirs(slot)?;
+        if !chunk::is_new(&s.received[r], frame)? {
+            return Ok(());
         }
         let size = usize::try_from(s.receiver[r].1).unwrap_or(usize::MAX);
         let range = chunk::range(frame.chunk, s.receiver_chunk, size);
@@ -253,25 +190,10 @@ impl CountsSender {
             ));
         }
         let t = usize::from(s.setup.tag_len);
-        let mut tags = Vec::with_capacity(self.pops.len());
-        for (p, (own_slot, _)) in self.pops.iter().enumerate() {
-            let values = cross_values(
-                &self.halves[p],
-                *own_slot,
-                slot,
-                &points,
-                self.cache.as_ref(),
-            )?;
-            for (v, d, fresh) in &values {
-                self.computed_cross += usize::from(*fresh);
-                self.next_cache.insert(*d, *v);
-            }
-            tags.push(
-                values
-                    .iter()
-                    .map(|(v, _, _)| tag(v, t))
-                    .collect::<Vec<u128>>(),
-            );
+        let mut tags = Vec::with_capacity(self.side.pops.len());
+        for p in 0..self.side.pops.len() {
+            let values = self.side.cross(p, slot, &points)?;
+            tags.push(values.iter().map(|v| tag(v, t)).collect::<Vec<u128>>());
         }
         let s = self
             .session
@@ -280,7 +202,7 @@ impl CountsSender {
         for (p, t) in tags.into_iter().enumerate() {
             s.tags[r][p][range.clone()].copy_from_slice(&t);
         }
-        s.received[r][c] = true;
+        s.received[r][frame.chunk as usize] = true;
         if s.received[r].iter().all(|&x| x) {
             // Sorted, the order says nothing about which of the receiver's elements matched.
             s.tags[r].iter_mut().for_each(|v| v.sort_unstable());
@@ -305,38 +227,26 @@ impl CountsSender {
             .collect()
     }
 
-    /// Tags chunks of the pair (receiver population `theirs`, own population `ours`).
+    /// Tags chunks of any pair with receiver population `theirs`.
     pub fn tags_chunks(&self, theirs: u8) -> Result<u32, Error> {
         let s = self.session()?;
-        let r = s
-            .receiver
-            .iter()
-            .position(|(x, _)| *x == theirs)
-            .ok_or(Error::Population)?;
+        let r = s.theirs(theirs)?;
         Ok(chunk::count(
             usize::try_from(s.receiver[r].1).unwrap_or(0),
             self.config.chunk_size,
         ))
     }
 
-    /// Tags chunk `c` of a pair: `theirs || ours || tag*`, sorted. Ready once every Blinded
-    /// chunk of `theirs` arrived.
     #[allow(
         clippy::many_single_char_names,
         reason = "r, p, c, s, t, w as in the protocol's notation"
     )]
+    /// Tags chunk `c` of the pair (receiver population `theirs`, own population `ours`):
+    /// `theirs || ours || tag*`, sorted. Ready once every Blinded chunk of `theirs` arrived.
     pub fn tags_chunk(&self, theirs: u8, ours: u8, c: u32) -> Result<Frame, Error> {
         let s = self.session()?;
-        let r = s
-            .receiver
-            .iter()
-            .position(|(x, _)| *x == theirs)
-            .ok_or(Error::Population)?;
-        let p = self
-            .pops
-            .iter()
-            .position(|(x, _)| *x == ours)
-            .ok_or(Error::Population)?;
+        let r = s.theirs(theirs)?;
+        let p = self.side.pop(ours)?;
         if !s.received[r].iter().all(|&x| x) {
             return Err(Error::NotReady("the receiver population is not complete"));
         }

@@ -7,7 +7,7 @@ use rand_core::{CryptoRng, RngCore};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::{EntryKdf, Hello, SEED_LEN, Setup, WRAP_LEN};
+use super::{EntryKdf, Hello, SEED_LEN, Setup, WRAP_LEN, index_keys};
 use crate::cache::{Cache, KeyDigest, digest};
 use crate::chunk::{self, SessionSecret};
 use crate::group;
@@ -77,25 +77,7 @@ impl RecordReceiver {
         config: Config,
         rng: &mut R,
     ) -> Self {
-        let mut index: FxHashMap<Key, u32> = FxHashMap::default();
-        let mut keys = Vec::new();
-        let record_keys = records
-            .into_iter()
-            .map(|r| {
-                let mut ids: Vec<u32> = r
-                    .into_iter()
-                    .map(|k| {
-                        *index.entry(k.clone()).or_insert_with(|| {
-                            keys.push(k);
-                            u32::try_from(keys.len() - 1).unwrap_or(u32::MAX)
-                        })
-                    })
-                    .collect();
-                ids.sort_unstable();
-                ids.dedup();
-                ids
-            })
-            .collect();
+        let (keys, record_keys) = index_keys(records);
         let digests = keys
             .par_iter()
             .map(|k: &Key| digest(&[k.as_bytes()]))
@@ -136,12 +118,7 @@ impl RecordReceiver {
     pub fn accept_setup(&mut self, frame: &Frame) -> Result<(), Error> {
         self.check(frame, Kind::Setup)?;
         let setup = Setup::decode(&frame.payload)?;
-        if setup.key_format != KEY_FORMAT_VERSION {
-            return Err(Error::KeyFormat {
-                ours: KEY_FORMAT_VERSION,
-                theirs: setup.key_format,
-            });
-        }
+        crate::keys::check_format(setup.key_format)?;
         let table = RistrettoBasepointTable::create(&decompress(&setup.point)?);
         let cache = self.cache.take().filter(|c| c.key_id() == setup.key_id);
         if let Some(c) = &cache {
@@ -256,15 +233,8 @@ impl RecordReceiver {
     fn accept_evaluated(&mut self, frame: &Frame) -> Result<(), Error> {
         let c = frame.chunk;
         let s = self.ready()?;
-        match s.evaluated.get(c as usize) {
-            None => {
-                return Err(Error::ChunkOutOfRange {
-                    kind: frame.kind,
-                    chunk: c,
-                });
-            }
-            Some(true) => return Ok(()),
-            Some(false) => {}
+        if !chunk::is_new(&s.evaluated, frame)? {
+            return Ok(());
         }
         let ids = &s.to_blind[chunk::range(c, self.config.chunk_size, s.to_blind.len())];
         let points = records::<32>(&frame.payload)?;
@@ -294,15 +264,8 @@ impl RecordReceiver {
             .as_mut()
             .ok_or(Error::NotReady("no Setup yet"))?;
         let c = frame.chunk as usize;
-        match s.entries_seen.get(c) {
-            None => {
-                return Err(Error::ChunkOutOfRange {
-                    kind: frame.kind,
-                    chunk: frame.chunk,
-                });
-            }
-            Some(true) => return Ok(()),
-            Some(false) => {}
+        if !chunk::is_new(&s.entries_seen, frame)? {
+            return Ok(());
         }
         let len = s.setup.entry_len();
         let t = usize::from(s.setup.tag_len);
@@ -328,15 +291,8 @@ impl RecordReceiver {
             .as_mut()
             .ok_or(Error::NotReady("no Setup yet"))?;
         let c = frame.chunk as usize;
-        match s.labels_seen.get(c) {
-            None => {
-                return Err(Error::ChunkOutOfRange {
-                    kind: frame.kind,
-                    chunk: frame.chunk,
-                });
-            }
-            Some(true) => return Ok(()),
-            Some(false) => {}
+        if !chunk::is_new(&s.labels_seen, frame)? {
+            return Ok(());
         }
         let sealed = s.setup.sealed_len();
         let range = chunk::range(frame.chunk, s.setup.chunk_size as usize, s.record_count);

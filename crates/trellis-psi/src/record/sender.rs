@@ -5,10 +5,11 @@ use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::scalar::Scalar;
 use rand_core::{CryptoRng, RngCore};
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 use zeroize::Zeroize as _;
 
-use super::{EntryKdf, Hello, SEAL_OVERHEAD, SEED_LEN, Setup, WRAP_LEN, key_id, tag_len};
+use super::{
+    EntryKdf, Hello, SEAL_OVERHEAD, SEED_LEN, Setup, WRAP_LEN, index_keys, key_id, tag_len,
+};
 use crate::cache::{Cache, digest};
 use crate::chunk::{self, SessionSecret};
 use crate::group::{self, halve};
@@ -72,26 +73,9 @@ impl RecordSender {
         config: Config,
     ) -> Self {
         let suite = Suite::new();
-        let mut index: FxHashMap<Key, u32> = FxHashMap::default();
-        let mut keys = Vec::new();
-        let mut record_keys = Vec::with_capacity(records.len());
-        let mut labels = Vec::with_capacity(records.len());
-        for r in records {
-            let mut ids: Vec<u32> = r
-                .keys
-                .into_iter()
-                .map(|k| {
-                    *index.entry(k.clone()).or_insert_with(|| {
-                        keys.push(k);
-                        u32::try_from(keys.len() - 1).unwrap_or(u32::MAX)
-                    })
-                })
-                .collect();
-            ids.sort_unstable();
-            ids.dedup();
-            record_keys.push(ids);
-            labels.push(r.label);
-        }
+        let (key_lists, labels): (Vec<Vec<Key>>, Vec<Vec<u8>>) =
+            records.into_iter().map(|r| (r.keys, r.label)).unzip();
+        let (keys, record_keys) = index_keys(key_lists);
         let id = key_id(&key.public_key());
         let cache = cache.filter(|c| c.key_id() == id);
         let k_half = halve(key.scalar(), 1);
@@ -144,16 +128,8 @@ impl RecordSender {
         hello: &Frame,
         rng: &mut R,
     ) -> Result<Frame, Error> {
-        if hello.kind != Kind::Hello {
-            return Err(Error::Unexpected(hello.kind));
-        }
-        let h = Hello::decode(&hello.payload)?;
-        if h.key_format != KEY_FORMAT_VERSION {
-            return Err(Error::KeyFormat {
-                ours: KEY_FORMAT_VERSION,
-                theirs: h.key_format,
-            });
-        }
+        let h = Hello::decode(hello.expect(Kind::Hello)?)?;
+        crate::keys::check_format(h.key_format)?;
         let secret = SessionSecret::random(rng);
         let mut salt = [0u8; 32];
         rng.fill_bytes(&mut salt);
