@@ -2,8 +2,8 @@
 //! exchange use. Every message is encoded to bytes and decoded again on the way, as a real
 //! transport would, and the bytes are counted per direction.
 //!
-//! The drivers run the phases one after another (all blinded chunks, then all evaluations, …)
-//! and call `phase` as each begins, so a caller with a clock can time them; this crate has none.
+//! The drivers call `phase` whenever the work switches phase, so a caller with a clock can add
+//! up the time of each; this crate has none.
 
 use rand_core::{CryptoRng, RngCore};
 
@@ -12,7 +12,7 @@ use crate::record::{RecordOverlap, RecordReceiver, RecordSender, WRAP_LEN};
 use crate::wire::{Frame, Kind};
 use crate::{Cache, Error};
 
-/// A protocol phase, announced as it begins.
+/// A protocol phase, announced each time work of it begins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
     /// Hello and Setup.
@@ -61,7 +61,9 @@ impl Traffic {
     }
 }
 
-/// Runs record mode to the end.
+/// Runs record mode to the end. Chunks go one at a time through blind, evaluate and finalize
+/// (then publish and match), so at most one chunk per stream is in flight; `phase` is called
+/// each time the work switches phase.
 pub fn record<R: RngCore + CryptoRng>(
     sender: &mut RecordSender,
     receiver: &mut RecordReceiver,
@@ -73,45 +75,38 @@ pub fn record<R: RngCore + CryptoRng>(
     let hello = traffic.carry(&receiver.hello())?;
     let setup = traffic.carry(&sender.setup(&hello, rng)?)?;
     receiver.accept_setup(&setup)?;
-    phase(Phase::Blind);
-    let blinded = (0..receiver.blinded_chunks()?)
-        .map(|c| traffic.carry(&receiver.blinded(c)?))
-        .collect::<Result<Vec<_>, _>>()?;
-    phase(Phase::Evaluate);
-    let evaluated = blinded
-        .iter()
-        .map(|b| traffic.carry(&sender.evaluate(b)?))
-        .collect::<Result<Vec<_>, _>>()?;
-    phase(Phase::Finalize);
-    for e in &evaluated {
-        receiver.accept(e)?;
+    for c in 0..receiver.blinded_chunks()? {
+        phase(Phase::Blind);
+        let blinded = traffic.carry(&receiver.blinded(c)?)?;
+        phase(Phase::Evaluate);
+        let evaluated = traffic.carry(&sender.evaluate(&blinded)?)?;
+        phase(Phase::Finalize);
+        receiver.accept(&evaluated)?;
     }
-    drop((blinded, evaluated));
-    phase(Phase::Publish);
-    let mut published = Vec::new();
+    let labels = sender.label_chunks()? > 0;
     for c in 0..sender.entry_chunks()? {
+        phase(Phase::Publish);
         let f = traffic.carry(&sender.entries_chunk(c)?)?;
-        if sender.label_chunks()? > 0 {
+        if labels {
             traffic.label_bytes += (f.payload.len() / sender.entry_len()? * WRAP_LEN) as u64;
         }
-        published.push(f);
+        phase(Phase::Match);
+        receiver.accept(&f)?;
     }
     for c in 0..sender.label_chunks()? {
+        phase(Phase::Publish);
         let f = traffic.carry(&sender.labels_chunk(c)?)?;
         traffic.label_bytes += f.wire_len() as u64;
-        published.push(f);
+        phase(Phase::Match);
+        receiver.accept(&f)?;
     }
     phase(Phase::Match);
-    for f in &published {
-        receiver.accept(f)?;
-    }
-    drop(published);
     let (overlaps, cache) = receiver.finish()?;
     phase(Phase::Done);
     Ok((overlaps, cache, traffic))
 }
 
-/// Runs counts mode to the end.
+/// Runs counts mode to the end, a chunk at a time as `record` does.
 pub fn counts<R: RngCore + CryptoRng>(
     sender: &mut CountsSender,
     receiver: &mut CountsReceiver,
@@ -123,37 +118,33 @@ pub fn counts<R: RngCore + CryptoRng>(
     let hello = traffic.carry(&receiver.hello())?;
     let setup = traffic.carry(&sender.setup(&hello, rng)?)?;
     receiver.accept_setup(&setup)?;
-    phase(Phase::Blind);
-    let mut blinded = Vec::new();
     for (slot, _) in receiver.populations() {
         for c in 0..receiver.blinded_chunks(slot)? {
-            blinded.push(traffic.carry(&receiver.blinded(slot, c)?)?);
+            phase(Phase::Blind);
+            let blinded = traffic.carry(&receiver.blinded(slot, c)?)?;
+            phase(Phase::Evaluate);
+            sender.accept_blinded(&blinded)?;
         }
     }
-    phase(Phase::Evaluate);
-    for b in &blinded {
-        sender.accept_blinded(b)?;
-    }
-    drop(blinded);
-    phase(Phase::Finalize);
     for (slot, _) in sender.populations() {
         for c in 0..sender.points_chunks(slot)? {
-            receiver.accept(&traffic.carry(&sender.points_chunk(slot, c)?)?)?;
+            phase(Phase::Publish);
+            let points = traffic.carry(&sender.points_chunk(slot, c)?)?;
+            phase(Phase::Finalize);
+            receiver.accept(&points)?;
         }
     }
-    phase(Phase::Publish);
-    let mut tags = Vec::new();
     for (theirs, _) in receiver.populations() {
         for (ours, _) in sender.populations() {
             for c in 0..sender.tags_chunks(theirs)? {
-                tags.push(traffic.carry(&sender.tags_chunk(theirs, ours, c)?)?);
+                phase(Phase::Publish);
+                let tags = traffic.carry(&sender.tags_chunk(theirs, ours, c)?)?;
+                phase(Phase::Match);
+                receiver.accept(&tags)?;
             }
         }
     }
     phase(Phase::Match);
-    for t in &tags {
-        receiver.accept(t)?;
-    }
     let (counts, cache) = receiver.finish()?;
     phase(Phase::Done);
     Ok((counts, cache, traffic))

@@ -22,6 +22,7 @@ pub use receiver::{RecordOverlap, RecordReceiver};
 pub use sender::{RecordSender, SenderRecord};
 
 use crate::Error;
+use crate::cache::{KeyDigest, digest};
 use crate::keys::Key;
 use crate::oprf::Output;
 use crate::wire::{Reader, Writer};
@@ -237,18 +238,34 @@ impl Setup {
     }
 }
 
-/// The distinct keys of some records, and each record's keys as indices into them (each once).
-pub(crate) fn index_keys(records: Vec<Vec<Key>>) -> (Vec<Key>, Vec<Vec<u32>>) {
-    let mut index: rustc_hash::FxHashMap<Key, u32> = rustc_hash::FxHashMap::default();
-    let mut keys = Vec::new();
-    let record_keys = records
+/// Some records' distinct keys with their digests, and each record's keys as indices into
+/// them (each once). Keys are told apart by digest, so no key is copied.
+pub(crate) struct Indexed {
+    pub(crate) keys: Vec<Key>,
+    pub(crate) digests: Vec<KeyDigest>,
+    pub(crate) records: Vec<Vec<u32>>,
+}
+
+pub(crate) fn index_keys(records: Vec<Vec<Key>>) -> Indexed {
+    use rayon::prelude::*;
+    let per_record: Vec<Vec<KeyDigest>> = records
+        .par_iter()
+        .map(|r| r.iter().map(|k| digest(&[k.as_bytes()])).collect())
+        .collect();
+    let mut index: rustc_hash::FxHashMap<KeyDigest, u32> = rustc_hash::FxHashMap::default();
+    index.reserve(records.len());
+    let (mut keys, mut digests) = (Vec::new(), Vec::new());
+    let records = records
         .into_iter()
-        .map(|r| {
+        .zip(per_record)
+        .map(|(r, ds)| {
             let mut ids: Vec<u32> = r
                 .into_iter()
-                .map(|k| {
-                    *index.entry(k.clone()).or_insert_with(|| {
+                .zip(ds)
+                .map(|(k, d)| {
+                    *index.entry(d).or_insert_with(|| {
                         keys.push(k);
+                        digests.push(d);
                         u32::try_from(keys.len() - 1).unwrap_or(u32::MAX)
                     })
                 })
@@ -258,7 +275,11 @@ pub(crate) fn index_keys(records: Vec<Vec<Key>>) -> (Vec<Key>, Vec<Vec<u32>>) {
             ids
         })
         .collect();
-    (keys, record_keys)
+    Indexed {
+        keys,
+        digests,
+        records,
+    }
 }
 
 /// The id of an OPRF key as both sides name it: a digest of its public key.

@@ -7,8 +7,8 @@ use rand_core::{CryptoRng, RngCore};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::{EntryKdf, Hello, SEED_LEN, Setup, WRAP_LEN, index_keys};
-use crate::cache::{Cache, KeyDigest, digest};
+use super::{EntryKdf, Hello, Indexed, SEED_LEN, Setup, WRAP_LEN, index_keys};
+use crate::cache::{Cache, KeyDigest};
 use crate::chunk::{self, SessionSecret};
 use crate::group;
 use crate::keys::{KEY_FORMAT_VERSION, Key};
@@ -77,11 +77,11 @@ impl RecordReceiver {
         config: Config,
         rng: &mut R,
     ) -> Self {
-        let (keys, record_keys) = index_keys(records);
-        let digests = keys
-            .par_iter()
-            .map(|k: &Key| digest(&[k.as_bytes()]))
-            .collect();
+        let Indexed {
+            keys,
+            digests,
+            records: record_keys,
+        } = index_keys(records);
         let mut id = [0u8; 16];
         rng.fill_bytes(&mut id);
         Self {

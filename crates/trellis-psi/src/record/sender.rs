@@ -8,9 +8,9 @@ use rayon::prelude::*;
 use zeroize::Zeroize as _;
 
 use super::{
-    EntryKdf, Hello, SEAL_OVERHEAD, SEED_LEN, Setup, WRAP_LEN, index_keys, key_id, tag_len,
+    EntryKdf, Hello, Indexed, SEAL_OVERHEAD, SEED_LEN, Setup, WRAP_LEN, index_keys, key_id, tag_len,
 };
-use crate::cache::{Cache, digest};
+use crate::cache::{Cache, KeyDigest};
 use crate::chunk::{self, SessionSecret};
 use crate::group::{self, halve};
 use crate::keys::{KEY_FORMAT_VERSION, Key};
@@ -48,6 +48,7 @@ pub struct RecordSender {
     k_eighth: Scalar,
     config: Config,
     keys: Vec<Key>,
+    digests: Vec<KeyDigest>,
     /// `enc(k·H(x))` for each distinct key.
     issued: Vec<[u8; 32]>,
     /// Each record's distinct keys.
@@ -75,13 +76,17 @@ impl RecordSender {
         let suite = Suite::new();
         let (key_lists, labels): (Vec<Vec<Key>>, Vec<Vec<u8>>) =
             records.into_iter().map(|r| (r.keys, r.label)).unzip();
-        let (keys, record_keys) = index_keys(key_lists);
+        let Indexed {
+            keys,
+            digests,
+            records: record_keys,
+        } = index_keys(key_lists);
         let id = key_id(&key.public_key());
         let cache = cache.filter(|c| c.key_id() == id);
         let k_half = halve(key.scalar(), 1);
-        let mut issued: Vec<Option<[u8; 32]>> = keys
+        let mut issued: Vec<Option<[u8; 32]>> = digests
             .par_iter()
-            .map(|k| cache.and_then(|c| c.get(&digest(&[k.as_bytes()])).copied()))
+            .map(|d| cache.and_then(|c| c.get(d)).copied())
             .collect();
         let missing: Vec<usize> = (0..keys.len()).filter(|&i| issued[i].is_none()).collect();
         let fresh: Vec<[u8; 32]> = missing
@@ -99,6 +104,7 @@ impl RecordSender {
             key,
             config,
             keys,
+            digests,
             issued: issued.into_iter().map(Option::unwrap_or_default).collect(),
             record_keys,
             labels,
@@ -115,8 +121,8 @@ impl RecordSender {
     /// The cache to store for the next session: every current key, none of the removed ones.
     pub fn updated_cache(&self) -> Cache {
         let mut c = Cache::new(key_id(&self.key.public_key()));
-        for (k, e) in self.keys.iter().zip(&self.issued) {
-            c.insert(digest(&[k.as_bytes()]), *e);
+        for (d, e) in self.digests.iter().zip(&self.issued) {
+            c.insert(*d, *e);
         }
         c
     }

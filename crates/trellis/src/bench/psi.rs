@@ -26,12 +26,14 @@ use trellis_psi::{Cache, Config, Key, OprfKey, keys};
 
 use crate::cli::bench::PsiArgs;
 
-/// `make_sets` of psi_openmined.py: (client, server, truth).
-pub(crate) fn make_sets(
-    n: usize,
-    overlap: f64,
-    seed: u64,
-) -> (Vec<String>, Vec<String>, HashSet<String>) {
+/// The domain of a company id, as psi_openmined.py writes it.
+fn domain(id: u64) -> String {
+    format!("company{id}.example")
+}
+
+/// `make_sets` of psi_openmined.py: (client, server, truth) as company ids (40-bit), kept as
+/// numbers so the benchmark's own data weighs little beside the protocol's.
+pub(crate) fn make_sets(n: usize, overlap: f64, seed: u64) -> (Vec<u64>, Vec<u64>, HashSet<u64>) {
     #[allow(
         clippy::cast_precision_loss,
         clippy::cast_possible_truncation,
@@ -48,12 +50,11 @@ pub(crate) fn make_sets(
             ids.push(v);
         }
     }
-    let name = |v: &u64| format!("company{v}.example");
-    let mut client: Vec<String> = ids[..k].iter().chain(&ids[k..n]).map(name).collect();
-    let mut server: Vec<String> = ids[..k].iter().chain(&ids[n..]).map(name).collect();
+    let mut client: Vec<u64> = ids[..k].iter().chain(&ids[k..n]).copied().collect();
+    let mut server: Vec<u64> = ids[..k].iter().chain(&ids[n..]).copied().collect();
     shuffle(&mut client, seed + 1);
     shuffle(&mut server, seed + 2);
-    let truth = ids[..k].iter().map(name).collect();
+    let truth = ids[..k].iter().copied().collect();
     (client, server, truth)
 }
 
@@ -131,9 +132,10 @@ pub(crate) fn run(args: &PsiArgs) -> anyhow::Result<()> {
         reason = "small counts"
     )]
     let changed = ((n as f64) * args.refresh_percent / 100.0).round() as usize;
+    // New companies get ids above 40 bits, so they are in neither original set.
     let (client2, server2) = (
-        replace(&client, changed, "rclient"),
-        replace(&server, changed, "rserver"),
+        replace(&client, changed, 1 << 41),
+        replace(&server, changed, 1 << 42),
     );
     let truth2 = plain(&client2, &server2);
 
@@ -188,16 +190,16 @@ pub(crate) fn run(args: &PsiArgs) -> anyhow::Result<()> {
 }
 
 /// The plain intersection (a hash join), to check the refresh against.
-fn plain(client: &[String], server: &[String]) -> HashSet<String> {
-    let s: HashSet<&String> = server.iter().collect();
-    client.iter().filter(|d| s.contains(d)).cloned().collect()
+fn plain(client: &[u64], server: &[u64]) -> HashSet<u64> {
+    let s: HashSet<u64> = server.iter().copied().collect();
+    client.iter().filter(|d| s.contains(d)).copied().collect()
 }
 
-/// The list with its first `changed` companies replaced by new ones.
-fn replace(list: &[String], changed: usize, tag: &str) -> Vec<String> {
+/// The list with its first `changed` companies replaced by new ones (ids from `first`).
+fn replace(list: &[u64], changed: usize, first: u64) -> Vec<u64> {
     let mut out = list.to_vec();
-    for (i, d) in out.iter_mut().take(changed).enumerate() {
-        *d = format!("{tag}{i}.example");
+    for (i, d) in (0u64..).zip(out.iter_mut().take(changed)) {
+        *d = first + i;
     }
     out
 }
@@ -312,25 +314,31 @@ impl Clock {
         });
     }
 
-    /// Seconds per phase, and in all.
+    /// Seconds per phase (a phase entered several times, once per chunk, adds up), in the order
+    /// first entered, and in all.
     fn phases(&self) -> (Vec<(&'static str, f64)>, f64) {
-        let phases = self
-            .marks
-            .windows(2)
-            .map(|w| (w[0].0, (w[1].1 - w[0].1).as_secs_f64()))
-            .collect();
+        let mut phases: Vec<(&'static str, f64)> = Vec::new();
+        for w in self.marks.windows(2) {
+            let seconds = (w[1].1 - w[0].1).as_secs_f64();
+            match phases.iter_mut().find(|p| p.0 == w[0].0) {
+                Some(p) => p.1 += seconds,
+                None => phases.push((w[0].0, seconds)),
+            }
+        }
         let end = self.marks.last().map_or(self.started, |m| m.1);
         (phases, (end - self.started).as_secs_f64())
     }
 }
 
-/// Starts a fresh peak-RSS window (Linux: writing 5 to clear_refs resets VmHWM).
+/// Starts a fresh peak-RSS window (Linux: writing 5 to clear_refs resets VmHWM to the current
+/// RSS). Memory freed by earlier runs that the allocator keeps counts in the current RSS, so a
+/// later run's peak is an upper bound.
 fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-fn domain_key(d: &str) -> anyhow::Result<Key> {
-    keys::registrable_domain(d).with_context(|| format!("{d} has no domain key"))
+fn domain_key(id: u64) -> anyhow::Result<Key> {
+    keys::registrable_domain(&domain(id)).with_context(|| format!("company {id} has no domain key"))
 }
 
 #[allow(clippy::cast_precision_loss, reason = "byte counts are far below 2^52")]
@@ -350,9 +358,9 @@ fn fill(run: &mut Run, clock: &Clock, traffic: &Traffic, n: usize, bound: f64) {
 /// One record-mode run: the receiver is the client list, the sender the server list with a
 /// label per record (its domain and an owner field: what a sharing policy might allow).
 fn record_run(
-    client: &[String],
-    server: &[String],
-    truth: &HashSet<String>,
+    client: &[u64],
+    server: &[u64],
+    truth: &HashSet<u64>,
     caches: Option<(Cache, Cache)>,
     oprf: &OprfKey,
     config: Config,
@@ -361,16 +369,16 @@ fn record_run(
     let records = server
         .iter()
         .enumerate()
-        .map(|(i, d)| {
+        .map(|(i, &d)| {
             Ok(SenderRecord {
                 keys: vec![domain_key(d)?],
-                label: format!("{d}|owner {}", i % 97).into_bytes(),
+                label: format!("{}|owner {}", domain(d), i % 97).into_bytes(),
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let ours = client
         .iter()
-        .map(|d| Ok(vec![domain_key(d)?]))
+        .map(|&d| Ok(vec![domain_key(d)?]))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let (sender_cache, receiver_cache) = caches.map_or((None, None), |(s, r)| (Some(s), Some(r)));
     let mut rng = ChaCha20Rng::seed_from_u64(7);
@@ -383,9 +391,10 @@ fn record_run(
         local::record(&mut sender, &mut receiver, &mut rng, &mut |p| {
             clock.local(p)
         })?;
-    let found: HashSet<String> = overlaps.iter().map(|o| client[o.record].clone()).collect();
+    let found: HashSet<u64> = overlaps.iter().map(|o| client[o.record]).collect();
     let labels_ok = overlaps.iter().all(|o| {
-        o.labels.len() == 1 && o.labels[0].starts_with(format!("{}|", client[o.record]).as_bytes())
+        o.labels.len() == 1
+            && o.labels[0].starts_with(format!("{}|", domain(client[o.record])).as_bytes())
     });
     let (n_r, n_s) = (client.len(), server.len());
     let blinded = usize::try_from(traffic.blinded)?;
@@ -418,17 +427,17 @@ fn record_run(
 
 /// One counts-mode run: one population per side (all companies), as openmined's cardinality.
 fn counts_run(
-    client: &[String],
-    server: &[String],
-    truth: &HashSet<String>,
+    client: &[u64],
+    server: &[u64],
+    truth: &HashSet<u64>,
     caches: Option<(Cache, Cache)>,
     keys: &(CountsKey, CountsKey),
     config: Config,
     costs: &Costs,
 ) -> anyhow::Result<(Run, (Cache, Cache))> {
-    let items = |list: &[String]| {
+    let items = |list: &[u64]| {
         list.iter()
-            .map(|d| {
+            .map(|&d| {
                 Ok(CountsItem {
                     key: domain_key(d)?,
                     populations: 1,
@@ -481,8 +490,9 @@ mod tests {
     #[test]
     fn make_sets_reproduces_the_peer_bit_for_bit() {
         let (client, server, truth) = make_sets(10, 0.2, 20_240_601);
+        let names = |ids: &[u64]| ids.iter().map(|&v| domain(v)).collect::<Vec<_>>();
         assert_eq!(
-            client[..3],
+            names(&client[..3]),
             [
                 "company277109543464.example",
                 "company915638076393.example",
@@ -490,14 +500,14 @@ mod tests {
             ]
         );
         assert_eq!(
-            server[..3],
+            names(&server[..3]),
             [
                 "company997956581069.example",
                 "company117366224351.example",
                 "company697187621098.example"
             ]
         );
-        let mut truth: Vec<String> = truth.into_iter().collect();
+        let mut truth = names(&truth.into_iter().collect::<Vec<_>>());
         truth.sort();
         assert_eq!(
             truth,
@@ -510,10 +520,6 @@ mod tests {
         let (client, server, truth) = make_sets(1000, 0.2, 20_240_601);
         assert_eq!((client.len(), server.len(), truth.len()), (1000, 1000, 200));
         assert_eq!(plain(&client, &server), truth);
-        assert!(
-            client
-                .iter()
-                .all(|d| d.starts_with("company") && d.ends_with(".example"))
-        );
+        assert!(client.iter().chain(&server).all(|&d| d < 1 << 40));
     }
 }
