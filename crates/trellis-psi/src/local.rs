@@ -505,4 +505,61 @@ mod tests {
         assert!(overlaps.is_empty());
         assert!(traffic.label_bytes > 0);
     }
+
+    /// Counts mode: tags wait for the whole receiver population, repeated chunks change
+    /// nothing, and a population slot nobody announced is refused.
+    #[test]
+    fn counts_chunks_may_repeat_and_tags_wait_for_their_population() {
+        let mut rng = ChaCha20Rng::seed_from_u64(12);
+        let config = Config { chunk_size: 4 };
+        let (a, b) = (CountsKey::random(&mut rng), CountsKey::random(&mut rng));
+        let mut sender = CountsSender::new(
+            &b,
+            items(&(0..10).map(|k| (k, 1)).collect::<Vec<_>>()),
+            None,
+            config,
+        );
+        let mut receiver = CountsReceiver::new(
+            &a,
+            items(&(5..12).map(|k| (k, 3)).collect::<Vec<_>>()),
+            None,
+            config,
+            &mut rng,
+        );
+        let setup = sender.setup(&receiver.hello(), &mut rng).unwrap();
+        receiver.accept_setup(&setup).unwrap();
+        let first = receiver.blinded(0, 0).unwrap();
+        sender.accept_blinded(&first).unwrap();
+        assert!(matches!(
+            sender.tags_chunk(0, 0, 0),
+            Err(Error::NotReady(_))
+        ));
+        assert_eq!(sender.missing(), vec![(0, 1), (1, 0), (1, 1)]);
+        for (slot, c) in sender.missing() {
+            let f = receiver.blinded(slot, c).unwrap();
+            sender.accept_blinded(&f).unwrap();
+            sender.accept_blinded(&f).unwrap();
+        }
+        sender.accept_blinded(&first).unwrap();
+        assert!(sender.missing().is_empty());
+        assert_eq!(sender.points_chunk(5, 0).unwrap_err(), Error::Population);
+        for c in 0..sender.points_chunks(0).unwrap() {
+            let f = sender.points_chunk(0, c).unwrap();
+            receiver.accept(&f).unwrap();
+            receiver.accept(&f).unwrap();
+        }
+        for (mine, _) in receiver.populations() {
+            for c in 0..sender.tags_chunks(mine).unwrap() {
+                let f = sender.tags_chunk(mine, 0, c).unwrap();
+                receiver.accept(&f).unwrap();
+                receiver.accept(&f).unwrap();
+            }
+        }
+        let (counts, _) = receiver.finish().unwrap();
+        let got: Vec<(u8, u8, u64)> = counts
+            .iter()
+            .map(|c| (c.receiver_population, c.sender_population, c.count))
+            .collect();
+        assert_eq!(got, vec![(0, 0, 5), (1, 0, 5)]);
+    }
 }
