@@ -41,12 +41,12 @@ pub(crate) fn make_sets(n: usize, overlap: f64, seed: u64) -> (Vec<u64>, Vec<u64
         reason = "n is far below 2^52"
     )]
     let k = (n as f64 * overlap).round() as usize;
-    let mut rng = SplitMix64::new(seed);
-    let mut seen = HashSet::new();
+    let mut splitmix = SplitMix64::new(seed);
+    let mut drawn = HashSet::new();
     let mut ids = Vec::with_capacity(2 * n - k);
     while ids.len() < 2 * n - k {
-        let v = rng.next_u64() >> 24;
-        if seen.insert(v) {
+        let v = splitmix.next_u64() >> 24;
+        if drawn.insert(v) {
             ids.push(v);
         }
     }
@@ -389,7 +389,7 @@ fn record_run(
     let mut receiver = RecordReceiver::new(ours, receiver_cache, config, &mut rng);
     let (overlaps, receiver_cache, traffic) =
         local::record(&mut sender, &mut receiver, &mut rng, &mut |p| {
-            clock.local(p)
+            clock.local(p);
         })?;
     let found: HashSet<u64> = overlaps.iter().map(|o| client[o.record]).collect();
     let labels_ok = overlaps.iter().all(|o| {
@@ -455,7 +455,7 @@ fn counts_run(
     let mut receiver = CountsReceiver::new(&keys.0, ours, receiver_cache, config, &mut rng);
     let (counts, receiver_cache, traffic) =
         local::counts(&mut sender, &mut receiver, &mut rng, &mut |p| {
-            clock.local(p)
+            clock.local(p);
         })?;
     let count = counts.first().map_or(0, |c| c.count);
     let (s_own, s_cross) = sender.computed();
