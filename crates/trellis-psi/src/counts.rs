@@ -171,7 +171,9 @@ pub(crate) struct Side {
     computed_own: usize,
     computed_cross: usize,
     cache: Option<crate::Cache>,
-    pub(crate) next_cache: crate::Cache,
+    /// The next session's cache entries, gathered as they are computed.
+    next_cache: Vec<(crate::cache::KeyDigest, [u8; 32])>,
+    key_id: [u8; 16],
 }
 
 impl Drop for Side {
@@ -196,13 +198,14 @@ impl Side {
         let keys: Vec<Key> = items.into_iter().map(|i| i.key).collect();
         let cache = cache.filter(|c| c.key_id() == key.id());
         let (own, computed_own) = own_values(&keys, &pops, &halves, cache.as_ref());
-        let mut next_cache = crate::Cache::new(key.id());
+        let mut next_cache = Vec::with_capacity(2 * keys.len());
         for ((slot, m), values) in pops.iter().zip(&own) {
             for (&i, v) in m.iter().zip(values) {
-                next_cache.insert(own_digest(*slot, &keys[i as usize]), *v);
+                next_cache.push((own_digest(*slot, &keys[i as usize]), *v));
             }
         }
         Self {
+            key_id: key.id(),
             keys,
             pops,
             halves,
@@ -229,6 +232,11 @@ impl Side {
             .collect()
     }
 
+    /// The cache for the next session under the same key.
+    pub(crate) fn next_cache(&self) -> crate::Cache {
+        crate::Cache::from_entries(self.key_id, self.next_cache.clone())
+    }
+
     pub(crate) fn computed(&self) -> (usize, usize) {
         (self.computed_own, self.computed_cross)
     }
@@ -251,7 +259,7 @@ impl Side {
             .into_iter()
             .map(|(v, d, fresh)| {
                 self.computed_cross += usize::from(fresh);
-                self.next_cache.insert(d, v);
+                self.next_cache.push((d, v));
                 v
             })
             .collect())

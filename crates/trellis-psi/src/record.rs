@@ -248,20 +248,21 @@ pub(crate) struct Indexed {
 
 pub(crate) fn index_keys(records: Vec<Vec<Key>>) -> Indexed {
     use rayon::prelude::*;
-    let per_record: Vec<Vec<KeyDigest>> = records
+    // Every key's digest, records one after another.
+    let mut flat = records
         .par_iter()
-        .map(|r| r.iter().map(|k| digest(&[k.as_bytes()])).collect())
-        .collect();
+        .flat_map_iter(|r| r.iter().map(|k| digest(&[k.as_bytes()])))
+        .collect::<Vec<KeyDigest>>()
+        .into_iter();
     let mut index: rustc_hash::FxHashMap<KeyDigest, u32> = rustc_hash::FxHashMap::default();
     index.reserve(records.len());
     let (mut keys, mut digests) = (Vec::new(), Vec::new());
     let records = records
         .into_iter()
-        .zip(per_record)
-        .map(|(r, ds)| {
+        .map(|r| {
             let mut ids: Vec<u32> = r
                 .into_iter()
-                .zip(ds)
+                .zip(flat.by_ref())
                 .map(|(k, d)| {
                     *index.entry(d).or_insert_with(|| {
                         keys.push(k);
@@ -272,6 +273,7 @@ pub(crate) fn index_keys(records: Vec<Vec<Key>>) -> Indexed {
                 .collect();
             ids.sort_unstable();
             ids.dedup();
+            ids.shrink_to_fit();
             ids
         })
         .collect();

@@ -338,6 +338,6 @@ impl CountsReceiver {
                 });
             }
         }
-        Ok((counts, self.side.next_cache.clone()))
+        Ok((counts, self.side.next_cache()))
     }
 }

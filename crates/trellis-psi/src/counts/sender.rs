@@ -75,7 +75,7 @@ impl CountsSender {
     /// The cache for the next session under the same key: own values and the DH values of the
     /// receiver's elements seen in this session.
     pub fn updated_cache(&self) -> Cache {
-        self.side.next_cache.clone()
+        self.side.next_cache()
     }
 
     /// The sender's own populations (slot, size).

@@ -5,7 +5,6 @@ use curve25519_dalek::ristretto::RistrettoBasepointTable;
 use curve25519_dalek::scalar::Scalar;
 use rand_core::{CryptoRng, RngCore};
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 
 use super::{EntryKdf, Hello, Indexed, SEED_LEN, Setup, WRAP_LEN, index_keys};
 use crate::cache::{Cache, KeyDigest};
@@ -36,8 +35,9 @@ struct Session {
     /// Distinct keys to blind, in the order sent.
     to_blind: Vec<u32>,
     evaluated: Vec<bool>,
-    /// Tag (big-endian, in a u128) -> wrap.
-    entries: FxHashMap<u128, [u8; WRAP_LEN]>,
+    /// (tag as a big-endian number, wrap), sorted by tag once every chunk is in: half the
+    /// memory of a hash map, looked up by binary search.
+    entries: Vec<(u128, [u8; WRAP_LEN])>,
     entries_seen: Vec<bool>,
     sealed: Vec<u8>,
     labels_seen: Vec<bool>,
@@ -150,7 +150,7 @@ impl RecordReceiver {
             kdf: EntryKdf::new(setup.salt),
             table,
             evaluated: vec![false; chunks as usize],
-            entries: FxHashMap::default(),
+            entries: Vec::new(),
             entries_seen: vec![false; entry_chunks],
             sealed: Vec::new(),
             labels_seen: vec![false; label_chunks as usize],
@@ -279,9 +279,12 @@ impl RecordReceiver {
             if len > t {
                 wrap.copy_from_slice(&e[t..]);
             }
-            s.entries.entry(tag_value(&e[..t])).or_insert(wrap);
+            s.entries.push((tag_value(&e[..t]), wrap));
         }
         s.entries_seen[c] = true;
+        if s.entries_seen.iter().all(|&x| x) {
+            s.entries.par_sort_unstable_by_key(|e| e.0);
+        }
         Ok(())
     }
 
@@ -369,10 +372,10 @@ impl RecordReceiver {
                 })
             })
             .collect();
-        let mut cache = Cache::new(s.setup.key_id);
-        for (d, e) in self.digests.iter().zip(issued) {
-            cache.insert(*d, e);
-        }
+        let cache = Cache::from_entries(
+            s.setup.key_id,
+            self.digests.iter().copied().zip(issued).collect(),
+        );
         Ok((overlaps, cache))
     }
 }
@@ -383,9 +386,13 @@ fn matches(s: &Session, output: &crate::oprf::Output) -> Result<Vec<(u32, Vec<u8
     let mut out = Vec::new();
     for occ in 0u32.. {
         let okm = s.kdf.okm(output, occ);
-        let Some(wrap) = s.entries.get(&tag_value(&okm[..t])) else {
+        let Ok(i) = s
+            .entries
+            .binary_search_by_key(&tag_value(&okm[..t]), |e| e.0)
+        else {
             break;
         };
+        let wrap = &s.entries[i].1;
         if s.setup.label_size == 0 {
             out.push((0, Vec::new()));
             break;

@@ -120,11 +120,13 @@ impl RecordSender {
 
     /// The cache to store for the next session: every current key, none of the removed ones.
     pub fn updated_cache(&self) -> Cache {
-        let mut c = Cache::new(key_id(&self.key.public_key()));
-        for (d, e) in self.digests.iter().zip(&self.issued) {
-            c.insert(*d, *e);
-        }
-        c
+        let entries = self
+            .digests
+            .iter()
+            .copied()
+            .zip(self.issued.iter().copied())
+            .collect();
+        Cache::from_entries(key_id(&self.key.public_key()), entries)
     }
 
     /// Answers the receiver's Hello with the session's Setup; draws the session's salt and

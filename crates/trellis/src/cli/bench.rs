@@ -135,6 +135,10 @@ pub(crate) struct PsiArgs {
     /// Percent of each side's companies replaced by new ones before the refresh.
     #[arg(long, default_value_t = 1.0)]
     pub refresh_percent: f64,
+    /// Which modes to run: both, record or counts (one mode per process gives each its own
+    /// peak RSS).
+    #[arg(long, default_value = "both", value_parser = ["both", "record", "counts"])]
+    pub mode: String,
     /// Operations per core when timing the group operations for the bound.
     #[arg(long, default_value_t = 20_000)]
     pub op_samples: u64,
