@@ -7,6 +7,7 @@ pub(crate) mod deals;
 pub(crate) mod directory;
 pub(crate) mod import;
 pub(crate) mod matching;
+pub(crate) mod psi;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

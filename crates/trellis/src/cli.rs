@@ -148,6 +148,9 @@ pub(crate) enum BenchCommand {
     /// Company matching: precision, recall, F1 and time on labelled data (Trellis's own
     /// generated benchmark, or the peers' data with --peer-data).
     Match(bench::MatchArgs),
+    /// Private set intersection (both modes, cold and refresh) on openmined-psi's data, with
+    /// the group-operation bound measured on this machine.
+    Psi(bench::PsiArgs),
 }
 
 impl Command {
@@ -215,5 +218,8 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         Command::Bench {
             command: BenchCommand::Match(a),
         } => bench::run_match(&a),
+        Command::Bench {
+            command: BenchCommand::Psi(a),
+        } => bench::run_psi(&a),
     }
 }

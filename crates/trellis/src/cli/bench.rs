@@ -114,3 +114,37 @@ pub(crate) struct DealsArgs {
 pub(crate) async fn run_deals(args: &DealsArgs, config: Config) -> anyhow::Result<()> {
     Box::pin(crate::bench::deals::run(args, config)).await
 }
+
+/// `trellis bench psi`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct PsiArgs {
+    /// Companies on each side (the data of ../shared/peers/psi_openmined.py's make_sets).
+    #[arg(long, value_name = "N", default_value_t = 100_000,
+        value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub n: u64,
+    /// Share of each side's companies that the other side has too.
+    #[arg(long, default_value_t = 0.2)]
+    pub overlap: f64,
+    /// Seed of the generated sets (make_sets's default).
+    #[arg(long, default_value_t = 20_240_601)]
+    pub seed: u64,
+    /// Elements per protocol message.
+    #[arg(long, value_name = "K", default_value_t = 65_536,
+        value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub chunk_size: u64,
+    /// Percent of each side's companies replaced by new ones before the refresh.
+    #[arg(long, default_value_t = 1.0)]
+    pub refresh_percent: f64,
+    /// Which modes to run: both, record or counts (one mode per process gives each its own
+    /// peak RSS).
+    #[arg(long, default_value = "both", value_parser = ["both", "record", "counts"])]
+    pub mode: String,
+    /// Operations per core when timing the group operations for the bound.
+    #[arg(long, default_value_t = 20_000)]
+    pub op_samples: u64,
+}
+
+/// Runs the PSI benchmark.
+pub(crate) fn run_psi(args: &PsiArgs) -> anyhow::Result<()> {
+    crate::bench::psi::run(args)
+}
