@@ -237,7 +237,8 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
-        self.population(org, PopulationId::from_uuid(row.id)).await
+        self.population(actor, org, PopulationId::from_uuid(row.id))
+            .await
     }
 
     /// Changes a custom population's name, description or filter (its key stays).
@@ -290,7 +291,7 @@ impl Services {
         .await?;
         store::invalidate(&mut tx.exec(), org.as_uuid()).await?;
         tx.commit().await?;
-        self.population(org, id).await
+        self.population(actor, org, id).await
     }
 
     /// Deletes a custom population; the side's sharing policies forget it.
@@ -341,10 +342,9 @@ impl Services {
         Ok(())
     }
 
-    /// One population of a side, counted.
-    async fn population(&self, org: OrgId, id: PopulationId) -> Result<Population> {
-        let vendor = self.vendor_org().await?.is_some_and(|v| v.id == org);
-        self.side_populations(org, vendor)
+    /// One population of the actor's side, counted.
+    async fn population(&self, actor: &Actor, org: OrgId, id: PopulationId) -> Result<Population> {
+        self.side_populations(org, actor.partner_scope().is_none())
             .await?
             .into_iter()
             .find(|p| p.id == id)
