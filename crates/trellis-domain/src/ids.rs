@@ -90,4 +90,6 @@ id_type!(
     PopulationId,
     /// The account-mapping connection between the vendor and a partner.
     MappingConnectionId,
+    /// One run of account mapping on a connection.
+    MappingRunId,
 );

@@ -201,6 +201,17 @@ impl Runner {
                 );
                 Ok(())
             }
+            kinds::MAPPING_RUN => {
+                let run = job
+                    .payload
+                    .get("run_id")
+                    .and_then(serde_json::Value::as_str)
+                    .and_then(|s| s.parse::<trellis_domain::MappingRunId>().ok())
+                    .ok_or_else(|| anyhow::anyhow!("the job has no run_id"))?;
+                self.services.execute_mapping_run(run).await?;
+                tracing::info!(%run, "ran an account mapping");
+                Ok(())
+            }
             other => bail!("unknown job kind {other:?}: this version of Trellis has no handler"),
         }
     }

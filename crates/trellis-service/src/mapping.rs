@@ -7,7 +7,9 @@
 
 mod accounts;
 mod connections;
+mod overlap;
 mod populations;
+mod runs;
 mod sharing;
 
 use serde::Serialize;
@@ -18,6 +20,9 @@ use trellis_store::platform::orgs as org_store;
 
 pub use accounts::{PartnerAccount, UploadReport};
 pub use populations::PopulationInput;
+pub use runs::{
+    MappingRun, MatrixCell, MatrixPopulation, OverlapFilter, OverlapItem, OverlapMatrix,
+};
 pub use sharing::{PolicyScope, PreviewLine};
 
 use crate::{Actor, Error, Result};

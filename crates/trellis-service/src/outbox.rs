@@ -44,6 +44,8 @@ pub mod kinds {
     pub const PARTNERS_REMIND: &str = "partners.remind";
     /// Escalate overdue registration decisions, warn of and expire ending protection.
     pub const DEALS_SWEEP: &str = "deals.sweep";
+    /// Run one account mapping.
+    pub const MAPPING_RUN: &str = "mapping.run";
 }
 
 /// Writes the audit entry and, if published, the event and one delivery job per matching

@@ -6,3 +6,4 @@ pub mod facts;
 pub mod partner_accounts;
 pub mod policies;
 pub mod populations;
+pub mod runs;

@@ -14,6 +14,9 @@ use crate::crm::plain;
 use crate::outbox::Change;
 use crate::{Actor, Error, Result, Services};
 
+/// Populations per side: a mapping carries an account's memberships as a 64-bit mask.
+pub(crate) const MAX_POPULATIONS: usize = 64;
+
 /// A custom population as written.
 #[derive(Clone, Debug, Default)]
 pub struct PopulationInput {
@@ -197,6 +200,15 @@ impl Services {
         actor.require(Permission::MappingManage)?;
         let (key, name, description) = check(input, !input.key.trim().is_empty())?;
         let (mut tx, org, now) = self.begin_mapping_change(actor).await?;
+        if store::of_org(&mut tx.exec(), org.as_uuid()).await?.len() >= MAX_POPULATIONS {
+            return Err(Error::field(
+                "key",
+                format!(
+                    "a side has at most {MAX_POPULATIONS} populations (the three built-ins \
+                     included); delete one you no longer map first"
+                ),
+            ));
+        }
         let row = PopulationRow {
             id: PopulationId::new().as_uuid(),
             org_id: org.as_uuid(),

@@ -9,7 +9,7 @@ use trellis_domain::mapping::{
 };
 use trellis_domain::{OrgId, Role};
 use trellis_service::crm::AccountInput;
-use trellis_service::mapping::{PolicyScope, PopulationInput};
+use trellis_service::mapping::{OverlapFilter, PolicyScope, PopulationInput};
 use trellis_service::platform::PageRequest;
 use trellis_service::platform::audit::AuditQuery;
 use trellis_service::{Actor, Error};
@@ -530,4 +530,241 @@ async fn a_bad_row_names_its_line_and_column_and_nothing_is_uploaded() {
             .await,
     );
     assert_eq!(f, ["file"]);
+}
+
+async fn company(p: &Program, id: &str, name: &str, website: &str, kind: &str, country: &str) {
+    p.s.upsert_account(
+        &p.admin,
+        "salesforce",
+        id,
+        None,
+        &AccountInput {
+            name: name.into(),
+            website: website.into(),
+            account_type: kind.into(),
+            country: country.into(),
+            owner: "rep@vendor.example".into(),
+            ..AccountInput::default()
+        },
+    )
+    .await
+    .unwrap();
+}
+
+const PARTNER_BOOK: &str = "Account ID,Account Name,Website,Billing Country,Type,Open Deals,Account Owner\n\
+    p1,ACME GmbH,https://www.acme.de,Germany,Customer,2,Pat Lee\n\
+    p2,Globex Corporation,globex.com,US,Prospect,0,Kim Ray\n\
+    p3,Initech,initech.com,US,Customer,0,Pat Lee\n";
+
+/// A matrix cell's count (`None` where it is hidden); the cell must exist.
+fn cell(m: &trellis_service::mapping::OverlapMatrix, ours: &str, theirs: &str) -> Option<u64> {
+    m.cells
+        .iter()
+        .find(|c| c.ours == ours && c.theirs == theirs)
+        .unwrap_or_else(|| panic!("no cell {ours} × {theirs}"))
+        .overlap
+}
+
+/// Both sides' accounts, opted in (a mapping cannot run before), with policies: the partner
+/// shares its customers as records (name and owner) and its prospects as counts; the vendor
+/// shares counts of its customers, none below 2.
+async fn two_sides(p: &Program) -> (Actor, Actor, trellis_domain::MappingConnectionId) {
+    let org = p.partner("Northwind", "reseller").await;
+    let other = p.partner("Contoso", "msp").await;
+    let partner_admin = p
+        .user(org.id, Role::PartnerAdmin, "admin@northwind.example")
+        .await;
+    let outsider = p
+        .user(other.id, Role::PartnerAdmin, "admin@contoso.example")
+        .await;
+    company(p, "v1", "Acme", "acme.de", "Prospect", "DE").await;
+    company(p, "v2", "Globex", "https://globex.com", "Customer", "US").await;
+    company(p, "v3", "Umbrella", "umbrella.com", "Customer", "US").await;
+    p.s.upsert_opportunity(
+        &p.admin,
+        "salesforce",
+        "o1",
+        None,
+        &trellis_service::crm::OpportunityInput {
+            account_external_id: "v1".into(),
+            name: "Acme expansion".into(),
+            stage: "Prospecting".into(),
+            close_date: "2026-03-01".into(),
+            owner: "rep@vendor.example".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    p.s.upload_partner_accounts(&partner_admin, PARTNER_BOOK.as_bytes(), true)
+        .await
+        .unwrap();
+
+    let c = p.s.opt_in_mapping(&p.admin, Some(org.id)).await.unwrap();
+    assert!(matches!(
+        p.s.request_mapping_run(&p.admin, c.id).await,
+        Err(Error::InvalidState(_))
+    ));
+    p.s.opt_in_mapping(&partner_admin, None).await.unwrap();
+    // The partner shares its customers as records (name and owner) and its prospects as
+    // counts; the vendor shares counts of its customers, none below 2.
+    let partner_policy = SharingPolicy {
+        populations: BTreeMap::from([
+            (
+                "customers".into(),
+                records(&[SharedField::Name, SharedField::Owner]),
+            ),
+            (
+                "prospects".into(),
+                Share {
+                    level: ShareLevel::Counts,
+                    fields: vec![],
+                },
+            ),
+        ]),
+        min_count: None,
+    };
+    p.s.put_sharing_policy(&partner_admin, PolicyScope::Default, 0, &partner_policy)
+        .await
+        .unwrap();
+    let vendor_policy = SharingPolicy {
+        populations: BTreeMap::from([(
+            "customers".into(),
+            Share {
+                level: ShareLevel::Counts,
+                fields: vec![],
+            },
+        )]),
+        min_count: Some(2),
+    };
+    p.s.put_sharing_policy(&p.admin, PolicyScope::Default, 0, &vendor_policy)
+        .await
+        .unwrap();
+
+    (partner_admin, outsider, c.id)
+}
+
+#[tokio::test]
+async fn a_mapping_shows_each_side_only_what_the_other_shares() {
+    let p = Program::new().await;
+    let (partner_admin, outsider, connection) = two_sides(&p).await;
+    let run =
+        p.s.request_mapping_run(&partner_admin, connection)
+            .await
+            .unwrap();
+    assert_eq!(run.status, "queued");
+    let again = p.s.request_mapping_run(&p.admin, connection).await.unwrap();
+    assert_eq!(again.id, run.id, "one run at a time");
+    assert_eq!(p.jobs_of("mapping.run").await.len(), 1);
+    assert!(matches!(
+        p.s.mapping_matrix(&p.admin, run.id).await,
+        Err(Error::InvalidState(_))
+    ));
+    p.s.execute_mapping_run(run.id).await.unwrap();
+    let done = p.s.mapping_run(&p.admin, run.id).await.unwrap();
+    assert_eq!((done.status.as_str(), done.progress), ("done", 100));
+    assert_eq!(
+        (done.vendor_accounts, done.partner_accounts),
+        (Some(3), Some(3))
+    );
+
+    // The vendor: columns are the partner's customers and prospects; Acme is its prospect
+    // with an open opportunity and their customer; Globex its customer and their prospect.
+    let m = p.s.mapping_matrix(&p.admin, run.id).await.unwrap();
+    let columns: Vec<&str> = m.theirs.iter().map(|c| c.key.as_str()).collect();
+    assert_eq!(columns, ["customers", "prospects"]);
+    assert_eq!(cell(&m, "prospects", "customers"), Some(1));
+    assert_eq!(cell(&m, "open_opportunities", "customers"), Some(1));
+    assert_eq!(cell(&m, "customers", "prospects"), Some(1));
+    assert_eq!(cell(&m, "customers", "customers"), Some(0));
+    assert_eq!(m.flagged, 1);
+    let pairs =
+        p.s.mapping_overlaps(
+            &p.admin,
+            run.id,
+            &OverlapFilter::default(),
+            &PageRequest::default(),
+        )
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(pairs.len(), 1, "only their customers are shared as records");
+    assert_eq!(pairs[0].account_name, "Acme");
+    assert_eq!(pairs[0].owner, "rep@vendor.example");
+    assert_eq!(pairs[0].open_opportunities, 1);
+    assert!(pairs[0].flagged, "their customer × our open opportunity");
+    assert_eq!(
+        serde_json::Value::Object(pairs[0].their_fields.clone()),
+        serde_json::json!({"name": "ACME GmbH", "owner": "Pat Lee"})
+    );
+    let csv = String::from_utf8(
+        p.s.mapping_overlaps_csv(&p.admin, run.id, &OverlapFilter::default())
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(csv.starts_with("Account,Owner,Open opportunities,Our populations,Their populations,Co-sell flag,Their name,Their owner\n"), "{csv}");
+    assert!(
+        csv.contains(
+            "Acme,rep@vendor.example,1,open_opportunities prospects,customers,yes,ACME GmbH,Pat Lee"
+        ),
+        "{csv}"
+    );
+
+    // The partner: the vendor shares customer counts only, and 1 is below its minimum.
+    let m = p.s.mapping_matrix(&partner_admin, run.id).await.unwrap();
+    let columns: Vec<&str> = m.theirs.iter().map(|c| c.key.as_str()).collect();
+    assert_eq!(columns, ["customers"]);
+    assert_eq!(cell(&m, "prospects", "customers"), None);
+    let pairs =
+        p.s.mapping_overlaps(
+            &partner_admin,
+            run.id,
+            &OverlapFilter::default(),
+            &PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert!(pairs.items.is_empty());
+
+    // Another partner cannot see the run at all.
+    assert!(matches!(
+        p.s.mapping_run(&outsider, run.id).await,
+        Err(Error::NotFound)
+    ));
+    assert!(matches!(
+        p.s.mapping_overlaps(
+            &outsider,
+            run.id,
+            &OverlapFilter::default(),
+            &PageRequest::default()
+        )
+        .await,
+        Err(Error::NotFound)
+    ));
+    assert_eq!(p.events("mapping.completed").await.len(), 1);
+    assert_eq!(
+        p.s.mapping_runs(&partner_admin, connection)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_side_that_opts_out_before_the_run_stops_it() {
+    let p = Program::new().await;
+    let org = p.partner("Northwind", "reseller").await;
+    let partner_admin = p
+        .user(org.id, Role::PartnerAdmin, "admin@northwind.example")
+        .await;
+    let c = p.s.opt_in_mapping(&p.admin, Some(org.id)).await.unwrap();
+    p.s.opt_in_mapping(&partner_admin, None).await.unwrap();
+    let run = p.s.request_mapping_run(&p.admin, c.id).await.unwrap();
+    p.s.opt_out_mapping(&partner_admin, None).await.unwrap();
+    p.s.execute_mapping_run(run.id).await.unwrap();
+    let failed = p.s.mapping_run(&p.admin, run.id).await.unwrap();
+    assert_eq!(failed.status, "failed");
+    assert!(failed.error.unwrap().contains("opted out"));
 }

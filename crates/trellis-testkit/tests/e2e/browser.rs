@@ -440,6 +440,44 @@ async fn follows_a_running_import_in_place(c: &Client, app: &TestApp) {
     );
 }
 
+/// Account mapping in a real browser: the vendor starts a mapping from the connection's page,
+/// the run's page follows it until it ends and shows the heat-map, and a cell opens the
+/// overlapping accounts behind it with the fields the partner shares and the co-sell flag.
+#[tokio::test]
+async fn a_vendor_runs_an_account_mapping_and_opens_the_accounts_behind_a_heat_map_cell() {
+    let app = TestApp::spawn().await.unwrap();
+    let north = app.partner("Northwind").await.unwrap();
+    let connection = crate::mapping_pages::two_mapped_sides(&app, &north.admin_email).await;
+    let (_driver, c) = browser().await;
+    sign_in(&c, &app, "admin@vendor.example").await;
+    c.goto(&app.url(&format!("/console/mapping/connections/{connection}")))
+        .await
+        .unwrap();
+    click(&c, "#start-run-form button[type=submit]").await;
+    // Jobs wait for the test here: the run's page shows it queued and polls its progress.
+    wait_for(&c, "#run-progress").await;
+    app.run_jobs().await.unwrap();
+    wait_for(&c, "#matrix-table").await;
+    let flag = find(&c, "#cosell-flag").await.text().await.unwrap();
+    assert!(flag.contains("worth a co-sell"), "{flag}");
+    click(
+        &c,
+        "#matrix-table a[href*='ours=prospects'][href*='theirs=customers']",
+    )
+    .await;
+    let list = wait_for(&c, "#overlaps-table").await.text().await.unwrap();
+    assert!(
+        list.contains("Acme") && list.contains("ACME GmbH"),
+        "{list}"
+    );
+    assert!(
+        list.contains("Pat Lee") && list.contains("Co-sell"),
+        "{list}"
+    );
+    assert!(!list.contains("Globex"), "filtered to the cell: {list}");
+    c.close().await.unwrap();
+}
+
 /// The co-selling acceptance, in a real browser: a partner registers a deal that conflicts
 /// with another partner's registration (the form warns while it types) → both see their
 /// status → the manager applies the rules of engagement, and the loser's open page shows the

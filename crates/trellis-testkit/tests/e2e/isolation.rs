@@ -37,8 +37,10 @@ async fn world() -> World {
     let (hook_id, job_id) = platform_objects(&vendor).await;
     let crm = crm_records(&vendor).await;
     // Registered before the program's agreements exist, which would first need accepting.
-    let a_selling = selling(&a_admin, ALPHA).await;
-    let b_selling = selling(&b_admin, BRAVO).await;
+    let mut a_selling = selling(&a_admin, ALPHA).await;
+    let mut b_selling = selling(&b_admin, BRAVO).await;
+    a_selling.push(("runs", mapping_run(&app, &vendor, &a_admin, &a).await));
+    b_selling.push(("runs", mapping_run(&app, &vendor, &b_admin, &b).await));
 
     let Program {
         application_id,
@@ -258,6 +260,29 @@ async fn mapping(partner: &Api, segment: &str) -> (String, String) {
         .unwrap();
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     (population, connection)
+}
+
+/// A finished mapping of the partner's connection (the vendor opts in too).
+async fn mapping_run(app: &TestApp, vendor: &Api, partner: &Api, org: &PartnerFixture) -> String {
+    let r = vendor
+        .post(
+            "/api/v1/mapping/connections/opt-in",
+            &json!({"partner_id": org.org.id.to_string()}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.body["active"], true, "{:?}", r.body);
+    let connection = r.body["id"].as_str().unwrap().to_owned();
+    let r = partner
+        .post(
+            &format!("/api/v1/mapping/connections/{connection}/runs"),
+            &json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
+    app.run_jobs().await.unwrap();
+    r.body["id"].as_str().unwrap().to_owned()
 }
 
 /// A deal registered by a partner.

@@ -196,3 +196,228 @@ async fn a_partner_uploads_its_accounts_through_the_form_and_a_bad_file_changes_
         .unwrap();
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 }
+
+/// Both sides' accounts, opted in, with policies: the partner shares its customers as
+/// records (name and owner) and its prospects as counts; the vendor shares counts of its
+/// customers, none below 2. Acme is the vendor's prospect with an open opportunity and the
+/// partner's customer; Globex the vendor's customer and the partner's prospect. Returns the
+/// connection's id.
+pub(crate) async fn two_mapped_sides(app: &TestApp, partner_admin: &str) -> String {
+    let vendor = app.api_as("admin@vendor.example").await.unwrap();
+    for (id, name, website, kind) in [
+        ("v1", "Acme", "acme.de", "Prospect"),
+        ("v2", "Globex", "https://www.globex.com", "Customer"),
+        ("v3", "Umbrella", "umbrella.com", "Customer"),
+    ] {
+        let r = vendor
+            .put(
+                &format!("/api/v1/accounts/salesforce/{id}"),
+                &json!({"name": name, "website": website, "account_type": kind,
+                        "country": "DE", "owner": "Dana Reyes"}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    }
+    let r = vendor
+        .put(
+            "/api/v1/opportunities/salesforce/o1",
+            &json!({"account_external_id": "v1", "name": "Acme expansion", "stage": "Prospecting",
+                    "close_date": "2026-09-30", "owner": "Dana Reyes"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let partner = app.api_as(partner_admin).await.unwrap();
+    let book = "Account Name,Website,Billing Country,Type,Account Owner\n\
+                ACME GmbH,https://acme.de,Germany,Customer,Pat Lee\n\
+                Globex Corporation,globex.com,Germany,Prospect,Kim Ray\n\
+                Initech,initech.com,Germany,Customer,Pat Lee\n";
+    let r = partner
+        .post_raw("/api/v1/mapping/accounts", "text/csv", book)
+        .await
+        .unwrap();
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = partner
+        .post("/api/v1/mapping/connections/opt-in", &json!({}))
+        .await
+        .unwrap();
+    let connection = r.body["id"].as_str().unwrap().to_owned();
+    let r = vendor
+        .post(
+            "/api/v1/mapping/connections/opt-in",
+            &json!({"partner_id": r.body["partner_id"]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.body["active"], true, "{:?}", r.body);
+    let r = partner
+        .put(
+            "/api/v1/mapping/policies/default",
+            &json!({"version": 0, "policy": {"populations": {
+                "customers": {"level": "records", "fields": ["name", "owner"]},
+                "prospects": {"level": "counts"}}}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = vendor
+        .put(
+            "/api/v1/mapping/policies/default",
+            &json!({"version": 0, "policy": {"populations": {
+                "customers": {"level": "counts"}}, "min_count": 2}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    connection
+}
+
+#[tokio::test]
+async fn a_mapping_runs_as_a_job_and_each_side_reads_only_its_view() {
+    let app = TestApp::spawn().await.unwrap();
+    let north = app.partner("Northwind").await.unwrap();
+    let connection = two_mapped_sides(&app, &north.admin_email).await;
+    app.vendor_user("rep@vendor.example", "sales_rep")
+        .await
+        .unwrap();
+    let rep = app.api_as("rep@vendor.example").await.unwrap();
+    let seller = app.api_as(&north.user_email).await.unwrap();
+
+    let started = rep
+        .post(
+            &format!("/api/v1/mapping/connections/{connection}/runs"),
+            &json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{:?}", started.body);
+    let run = started.body["id"].as_str().unwrap().to_owned();
+    let early = rep
+        .get(&format!("/api/v1/mapping/runs/{run}/matrix"))
+        .await
+        .unwrap();
+    assert_eq!(early.status, StatusCode::CONFLICT, "not finished yet");
+    app.run_jobs().await.unwrap();
+    let done = rep
+        .get(&format!("/api/v1/mapping/runs/{run}"))
+        .await
+        .unwrap();
+    assert_eq!(done.body["status"], "done", "{:?}", done.body);
+
+    let m = rep
+        .get(&format!("/api/v1/mapping/runs/{run}/matrix"))
+        .await
+        .unwrap();
+    assert_eq!(m.status, StatusCode::OK, "{:?}", m.body);
+    let theirs: Vec<&str> = m.body["theirs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(theirs, ["customers", "prospects"]);
+    assert_eq!(m.body["flagged"], 1);
+    let list = rep
+        .get(&format!("/api/v1/mapping/runs/{run}/overlaps?flagged=true"))
+        .await
+        .unwrap();
+    assert_eq!(
+        list.body["items"].as_array().unwrap().len(),
+        1,
+        "{:?}",
+        list.body
+    );
+    assert_eq!(list.body["items"][0]["account_name"], "Acme");
+    assert_eq!(
+        list.body["items"][0]["their_fields"],
+        json!({"name": "ACME GmbH", "owner": "Pat Lee"})
+    );
+    let csv = rep
+        .get(&format!("/api/v1/mapping/runs/{run}/overlaps.csv"))
+        .await
+        .unwrap();
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.content_type.starts_with("text/csv"),
+        "{}",
+        csv.content_type
+    );
+
+    // The partner's seller sees the vendor's customer counts, hidden below 2, and no records.
+    let m = seller
+        .get(&format!("/api/v1/mapping/runs/{run}/matrix"))
+        .await
+        .unwrap();
+    assert_eq!(m.status, StatusCode::OK, "{:?}", m.body);
+    assert_eq!(m.body["theirs"].as_array().unwrap().len(), 1);
+    assert!(
+        m.body["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["overlap"].is_null()),
+        "{:?}",
+        m.body
+    );
+    let list = seller
+        .get(&format!("/api/v1/mapping/runs/{run}/overlaps"))
+        .await
+        .unwrap();
+    assert_eq!(list.body["items"], json!([]));
+
+    pages_show_each_side_its_view(&app, &run, &north).await;
+}
+
+/// The run's pages: the vendor's heat-map opens the accounts behind a cell and the CSV holds
+/// them; the partner's page shows nothing of the vendor's; another partner gets a 404.
+async fn pages_show_each_side_its_view(
+    app: &TestApp,
+    run: &str,
+    north: &trellis_testkit::app::PartnerFixture,
+) {
+    let vendor = app.browser_as("rep@vendor.example").await.unwrap();
+    let page = vendor
+        .get(&format!("/console/mapping/runs/{run}"))
+        .await
+        .unwrap();
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(page.html.contains("id=\"matrix-table\""), "{}", page.html);
+    assert!(page.html.contains("id=\"cosell-flag\""));
+    let cell = format!("/console/mapping/runs/{run}?ours=prospects&#38;theirs=customers#overlaps");
+    assert!(page.html.contains(&cell), "{}", page.html);
+    assert!(
+        !page.html.contains("theirs=prospects#"),
+        "their prospects are shared as counts: nothing to list behind them"
+    );
+    assert!(page.html.contains("ACME GmbH") && page.html.contains("Pat Lee"));
+    assert!(!page.html.contains("Initech"), "not one of ours");
+    let file = vendor
+        .get(&format!(
+            "/console/mapping/runs/{run}/overlaps.csv?flagged=1"
+        ))
+        .await
+        .unwrap();
+    assert!(
+        file.html.contains(
+            "Acme,Dana Reyes,1,open_opportunities prospects,customers,yes,ACME GmbH,Pat Lee"
+        ),
+        "{}",
+        file.html
+    );
+    let partner = app.browser_as(&north.user_email).await.unwrap();
+    let page = partner
+        .get(&format!("/portal/mapping/runs/{run}"))
+        .await
+        .unwrap();
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(page.html.contains("id=\"no-overlaps\""), "{}", page.html);
+    assert!(!page.html.contains("Umbrella") && !page.html.contains("Dana Reyes"));
+    let other = app.partner("Contoso").await.unwrap();
+    let outsider = app.browser_as(&other.admin_email).await.unwrap();
+    let page = outsider
+        .get(&format!("/portal/mapping/runs/{run}"))
+        .await
+        .unwrap();
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+}

@@ -25,6 +25,8 @@ use super::extract::{ApiActor, ApiId, ApiJson, ApiQuery};
 use crate::error::{ApiResult, Problem};
 use crate::state::AppState;
 
+pub mod runs;
+
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_populations, create_population))
@@ -42,6 +44,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(preview))
         .routes(routes!(list_accounts, upload_accounts))
+        .merge(runs::routes())
 }
 
 /// A population of your side's accounts.

@@ -16,7 +16,7 @@ pub(crate) const ROUTE: &str = "/assets/{file}";
 
 const CSS: &str = include_str!("../../assets/trellis.css");
 const ICON: &str = include_str!("../../assets/icon.svg");
-const IMPORT_PROGRESS: &str = include_str!("../../assets/import-progress.js");
+const PROGRESS: &str = include_str!("../../assets/progress.js");
 const LIVE: &str = include_str!("../../assets/live.js");
 const DEAL_CHECK: &str = include_str!("../../assets/deal-check.js");
 
@@ -43,12 +43,7 @@ static ASSETS: LazyLock<[Asset; 5]> = LazyLock::new(|| {
     [
         hashed("trellis", "css", CSS, "text/css; charset=utf-8"),
         hashed("icon", "svg", ICON, "image/svg+xml"),
-        hashed(
-            "import-progress",
-            "js",
-            IMPORT_PROGRESS,
-            "text/javascript; charset=utf-8",
-        ),
+        hashed("progress", "js", PROGRESS, "text/javascript; charset=utf-8"),
         hashed("live", "js", LIVE, "text/javascript; charset=utf-8"),
         hashed(
             "deal-check",
@@ -69,8 +64,8 @@ pub(crate) fn icon_url() -> &'static str {
     &ASSETS[1].url
 }
 
-/// The URL of the script that follows a running import.
-pub(crate) fn import_progress_url() -> &'static str {
+/// The URL of the script that follows a running job (a CSV import, an account mapping).
+pub(crate) fn progress_url() -> &'static str {
     &ASSETS[2].url
 }
 
@@ -123,7 +118,7 @@ mod tests {
         assert_eq!(ext(css_url()).as_deref(), Some("css"));
         assert_eq!(css_url().len(), "/assets/trellis-.css".len() + 12);
         assert_eq!(ext(icon_url()).as_deref(), Some("svg"));
-        for script in [import_progress_url(), live_url(), deal_check_url()] {
+        for script in [progress_url(), live_url(), deal_check_url()] {
             assert_eq!(ext(script).as_deref(), Some("js"));
         }
     }

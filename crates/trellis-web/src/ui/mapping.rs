@@ -10,7 +10,9 @@ use askama_web::WebTemplate;
 use axum::response::IntoResponse;
 use trellis_domain::mapping::{Share, ShareLevel, SharedField, SharingPolicy};
 use trellis_domain::{MappingConnectionId, OrgId, Permission};
-use trellis_service::mapping::{Connection, PolicyScope, Population, PreviewLine, StoredPolicy};
+use trellis_service::mapping::{
+    Connection, MappingRun, PolicyScope, Population, PreviewLine, StoredPolicy,
+};
 
 use super::book::RouteBook;
 use super::cosell::{org_choices, partners};
@@ -19,7 +21,9 @@ use super::error::PageResult;
 use super::flash::Flash;
 use super::form::{Errors, FormData, PageId, failed};
 use super::session::{Session, Side, SideSession};
-use super::view::{Choice, Chrome};
+use super::view::{Choice, Chrome, Look as _};
+
+mod runs;
 
 /// The routes of one area's mapping pages.
 pub(crate) struct Paths {
@@ -30,6 +34,10 @@ pub(crate) struct Paths {
     pub(crate) connection: &'static str,
     pub(crate) connection_policy: &'static str,
     pub(crate) connection_reset: &'static str,
+    pub(crate) connection_runs: &'static str,
+    pub(crate) run: &'static str,
+    pub(crate) run_progress: &'static str,
+    pub(crate) run_csv: &'static str,
 }
 
 pub(crate) const CONSOLE: Paths = Paths {
@@ -40,6 +48,10 @@ pub(crate) const CONSOLE: Paths = Paths {
     connection: "/console/mapping/connections/{id}",
     connection_policy: "/console/mapping/connections/{id}/policy",
     connection_reset: "/console/mapping/connections/{id}/policy/reset",
+    connection_runs: "/console/mapping/connections/{id}/runs",
+    run: "/console/mapping/runs/{id}",
+    run_progress: "/console/mapping/runs/{id}/progress",
+    run_csv: "/console/mapping/runs/{id}/overlaps.csv",
 };
 
 pub(crate) const PORTAL: Paths = Paths {
@@ -50,6 +62,10 @@ pub(crate) const PORTAL: Paths = Paths {
     connection: "/portal/mapping/connections/{id}",
     connection_policy: "/portal/mapping/connections/{id}/policy",
     connection_reset: "/portal/mapping/connections/{id}/policy/reset",
+    connection_runs: "/portal/mapping/connections/{id}/runs",
+    run: "/portal/mapping/runs/{id}",
+    run_progress: "/portal/mapping/runs/{id}/progress",
+    run_csv: "/portal/mapping/runs/{id}/overlaps.csv",
 };
 
 /// Registers the shared pages of one area.
@@ -62,6 +78,10 @@ pub(crate) fn routes<S: SideSession>(book: RouteBook, paths: &Paths) -> RouteBoo
         .get(paths.connection, connection::<S>)
         .post(paths.connection_policy, save_override::<S>)
         .post(paths.connection_reset, reset_override::<S>)
+        .post(paths.connection_runs, runs::start::<S>)
+        .get(paths.run, runs::page::<S>)
+        .get(paths.run_progress, runs::progress::<S>)
+        .get(paths.run_csv, runs::csv::<S>)
 }
 
 /// `/console/mapping` or `/portal/mapping`.
@@ -289,6 +309,8 @@ struct PolicyPage {
     default_min_count: String,
     version: i64,
     preview: Vec<PreviewLine>,
+    /// The connection's latest mappings.
+    runs: Vec<MappingRun>,
     errors: Errors,
 }
 
@@ -305,14 +327,21 @@ impl PolicyPage {
             .sharing_policy(&s.actor, PolicyScope::Default)
             .await?;
         let base = base(s);
-        let (stored, connection, preview, action) = match connection {
-            None => (default.clone(), None, Vec::new(), format!("{base}/policy")),
+        let (stored, connection, preview, runs, action) = match connection {
+            None => (
+                default.clone(),
+                None,
+                Vec::new(),
+                Vec::new(),
+                format!("{base}/policy"),
+            ),
             Some(id) => (
                 s.services
                     .sharing_policy(&s.actor, PolicyScope::Connection(id))
                     .await?,
                 Some(s.services.mapping_connection(&s.actor, id).await?),
                 s.services.sharing_preview(&s.actor, id).await?,
+                s.services.mapping_runs(&s.actor, id).await?,
                 format!("{base}/connections/{id}/policy"),
             ),
         };
@@ -337,6 +366,7 @@ impl PolicyPage {
             version: stored.version,
             connection,
             preview,
+            runs,
             errors,
             base,
         })

@@ -4,7 +4,7 @@
 //!
 //! Progress works without JavaScript: while the import runs, the page carries a meta refresh
 //! (inside `<noscript>`, so only browsers without scripts obey it). With JavaScript,
-//! `assets/import-progress.js` polls [`progress`] every second, updates the bar and figures in
+//! `assets/progress.js` polls [`progress`] every second, updates the bar and figures in
 //! place and reloads the page once when the import has ended.
 
 use askama::Template;
@@ -107,7 +107,7 @@ async fn show(s: VendorSession, PageId(id): PageId<ImportId>) -> PageResult {
         who: owners.name(i.started_by, ""),
         running: i.status == ImportStatus::Running,
         phase: phase_label(i.progress.phase),
-        script: assets::import_progress_url(),
+        script: assets::progress_url(),
         columns,
         errors: i.report.errors.iter().take(SHOWN_ISSUES).cloned().collect(),
         warnings: i

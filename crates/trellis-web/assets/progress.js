@@ -1,10 +1,10 @@
-// Live progress of a running CSV import, on the import's console page.
+// Live progress of a running job (a CSV import, an account mapping) on its page.
 //
 // Without JavaScript the page refreshes itself every two seconds (a meta refresh inside
 // <noscript>, which browsers running scripts ignore). With it, this script asks the
-// session-authenticated JSON endpoint named by data-progress-url for the import's progress
-// every second, updates the bar and the figures in place, and reloads the page once when the
-// import has ended, so the server renders the outcome and the report.
+// session-authenticated JSON endpoint named by data-progress-url for the job's progress
+// ({status, phase_label, done, total}) every second, updates the bar and the figures in place,
+// and reloads the page once when the job has ended, so the server renders the outcome.
 (function () {
   "use strict";
 
