@@ -421,3 +421,140 @@ async fn pages_show_each_side_its_view(
         .unwrap();
     assert_eq!(page.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_partner_defines_changes_and_deletes_a_population_through_the_form() {
+    let app = TestApp::spawn().await.unwrap();
+    let north = app.partner("Northwind").await.unwrap();
+    let admin = app.browser_as(&north.admin_email).await.unwrap();
+    let page = admin.get("/portal/mapping").await.unwrap();
+    assert!(page.html.contains("id=\"new-population\""), "{}", page.html);
+    let page = admin.get("/portal/mapping/populations/new").await.unwrap();
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    let csrf = page.csrf().unwrap();
+
+    a_bad_condition_is_named_on_its_row(&admin, &csrf).await;
+
+    let good = post(
+        &admin,
+        "/portal/mapping/populations",
+        &csrf,
+        &[
+            ("version", "0"),
+            ("name", "DACH enterprise"),
+            ("field_0", "country"),
+            ("op_0", "is_one_of"),
+            ("values_0", "DE, AT, CH"),
+            ("field_1", "employees"),
+            ("op_1", "at_least"),
+            ("values_1", "1000"),
+        ],
+    )
+    .await;
+    assert_eq!(good.status, StatusCode::SEE_OTHER, "{}", good.html);
+    let api = app.api_as(&north.admin_email).await.unwrap();
+    let all = api.get("/api/v1/mapping/populations").await.unwrap();
+    let dach = all
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["key"] == "dach_enterprise")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        dach["filter"]["conditions"][0]["values"],
+        json!(["DE", "AT", "CH"])
+    );
+    let id = dach["id"].as_str().unwrap();
+
+    let page = admin
+        .get(&format!("/portal/mapping/populations/{id}"))
+        .await
+        .unwrap();
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    let saved = post(
+        &admin,
+        &format!("/portal/mapping/populations/{id}"),
+        &csrf,
+        &[
+            ("version", "1"),
+            ("name", "DACH"),
+            ("field_0", "country"),
+            ("op_0", "is_one_of"),
+            ("values_0", "DE"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    let stale = post(
+        &admin,
+        &format!("/portal/mapping/populations/{id}"),
+        &csrf,
+        &[("version", "1"), ("name", "DACH again")],
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.html);
+
+    // A seller reads the page but has no form; a built-in is shown, not edited.
+    let seller = app.browser_as(&north.user_email).await.unwrap();
+    let page = seller
+        .get(&format!("/portal/mapping/populations/{id}"))
+        .await
+        .unwrap();
+    assert!(page.html.contains("DACH"), "{}", page.html);
+    assert!(!page.html.contains(">Save</button>") && !page.html.contains("delete-population-form"));
+
+    let gone = post(
+        &admin,
+        &format!("/portal/mapping/populations/{id}/delete"),
+        &csrf,
+        &[],
+    )
+    .await;
+    assert_eq!(gone.status, StatusCode::SEE_OTHER);
+    let page = admin
+        .get(&format!("/portal/mapping/populations/{id}"))
+        .await
+        .unwrap();
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+}
+
+/// Employees compared as text on the second row, and a row without values: both named on
+/// their rows, what was typed stays, and nothing is saved.
+async fn a_bad_condition_is_named_on_its_row(admin: &Browser, csrf: &str) {
+    let bad = post(
+        admin,
+        "/portal/mapping/populations",
+        csrf,
+        &[
+            ("version", "0"),
+            ("name", "DACH enterprise"),
+            ("field_0", "country"),
+            ("op_0", "is_one_of"),
+            ("values_0", "DE, AT, CH"),
+            ("field_1", "employees"),
+            ("op_1", "contains"),
+            ("values_1", "1000"),
+            ("field_2", "industry"),
+            ("op_2", "is_one_of"),
+            ("values_2", ""),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.html);
+    assert!(
+        bad.html
+            .contains("id=\"op_1\" name=\"op_1\" aria-invalid=\"true\""),
+        "{}",
+        bad.html
+    );
+    assert!(bad.html.contains("Employees is a number"), "{}", bad.html);
+    assert!(
+        bad.html
+            .contains("id=\"values_2\" name=\"values_2\" value=\"\" aria-invalid=\"true\"")
+    );
+    assert!(bad.html.contains("DE, AT, CH"), "what was typed stays");
+    let overview = admin.get("/portal/mapping").await.unwrap();
+    assert!(!overview.html.contains("DACH enterprise"), "nothing saved");
+}

@@ -131,6 +131,11 @@ impl Errors {
         self.fields.iter().any(|e| base(&e.field) == field)
     }
 
+    /// The field errors as the use case named them.
+    pub(crate) fn field_errors(&self) -> &FieldErrors {
+        &self.fields
+    }
+
     /// Whether there is anything to show.
     pub(crate) fn any(&self) -> bool {
         self.notice.is_some() || !self.fields.is_empty()

@@ -23,6 +23,7 @@ use super::form::{Errors, FormData, PageId, failed};
 use super::session::{Session, Side, SideSession};
 use super::view::{Choice, Chrome, Look as _};
 
+mod populations;
 mod runs;
 
 /// The routes of one area's mapping pages.
@@ -38,6 +39,10 @@ pub(crate) struct Paths {
     pub(crate) run: &'static str,
     pub(crate) run_progress: &'static str,
     pub(crate) run_csv: &'static str,
+    pub(crate) populations: &'static str,
+    pub(crate) population_new: &'static str,
+    pub(crate) population: &'static str,
+    pub(crate) population_delete: &'static str,
 }
 
 pub(crate) const CONSOLE: Paths = Paths {
@@ -52,6 +57,10 @@ pub(crate) const CONSOLE: Paths = Paths {
     run: "/console/mapping/runs/{id}",
     run_progress: "/console/mapping/runs/{id}/progress",
     run_csv: "/console/mapping/runs/{id}/overlaps.csv",
+    populations: "/console/mapping/populations",
+    population_new: "/console/mapping/populations/new",
+    population: "/console/mapping/populations/{id}",
+    population_delete: "/console/mapping/populations/{id}/delete",
 };
 
 pub(crate) const PORTAL: Paths = Paths {
@@ -66,6 +75,10 @@ pub(crate) const PORTAL: Paths = Paths {
     run: "/portal/mapping/runs/{id}",
     run_progress: "/portal/mapping/runs/{id}/progress",
     run_csv: "/portal/mapping/runs/{id}/overlaps.csv",
+    populations: "/portal/mapping/populations",
+    population_new: "/portal/mapping/populations/new",
+    population: "/portal/mapping/populations/{id}",
+    population_delete: "/portal/mapping/populations/{id}/delete",
 };
 
 /// Registers the shared pages of one area.
@@ -82,6 +95,11 @@ pub(crate) fn routes<S: SideSession>(book: RouteBook, paths: &Paths) -> RouteBoo
         .get(paths.run, runs::page::<S>)
         .get(paths.run_progress, runs::progress::<S>)
         .get(paths.run_csv, runs::csv::<S>)
+        .post(paths.populations, populations::create::<S>)
+        .get(paths.population_new, populations::new_page::<S>)
+        .get(paths.population, populations::edit_page::<S>)
+        .post(paths.population, populations::update::<S>)
+        .post(paths.population_delete, populations::delete::<S>)
 }
 
 /// `/console/mapping` or `/portal/mapping`.
