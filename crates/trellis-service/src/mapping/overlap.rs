@@ -2,15 +2,15 @@
 //! side's sharing policy applied for the other. Private mode (PSI) reaches the same view
 //! without either side holding the other's data; these are its semantics:
 //!
-//! - a matrix cell counts the distinct companies, by **primary key** (the domain key, else
-//!   name + country), in both our population and theirs, for each of their populations they
-//!   share at least as counts; a count below their minimum is hidden;
 //! - the overlapping pairs match on **any** exact key (domain, or name + country) between our
 //!   accounts and their records shared as records, each of their records once per account of
-//!   ours, with the fields their policy shares for the populations the record is in.
-//!
-//! So a list can hold a few more pairs than its cell counts: a company whose domain one side
-//! lacks matches by name + country in the list, but its primary keys differ.
+//!   ours, with the fields their policy shares for the populations the record is in;
+//! - a matrix cell of a population they share as records counts our accounts in our
+//!   population with a pair in theirs: exactly the accounts its drill-down lists;
+//! - a cell of a population they share as counts only counts the distinct companies by
+//!   **primary key** (the domain key, else name + country) in both: PSI-cardinality carries
+//!   one key per account, so a company whose domain only one side knows is not counted;
+//! - a count below their minimum is hidden.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -97,6 +97,10 @@ impl Side {
             .map(|(_, p)| p.key.clone())
     }
 
+    fn mask_of_keys(&self, keys: &[String]) -> u64 {
+        keys.iter().fold(0, |m, k| m | self.bit_of(k))
+    }
+
     fn bit_of(&self, key: &str) -> u64 {
         self.populations
             .iter()
@@ -147,9 +151,10 @@ pub(crate) struct View {
 pub(crate) fn view(ours: &Side, theirs: &Side) -> View {
     let counted = theirs.mask_of(|l| l != ShareLevel::Nothing);
     let recorded = theirs.mask_of(|l| l == ShareLevel::Records);
+    let pairs = pairs(ours, theirs, recorded);
     View {
-        cells: matrix(ours, theirs, counted),
-        pairs: pairs(ours, theirs, recorded),
+        cells: matrix(ours, theirs, counted, recorded, &pairs),
+        pairs,
     }
 }
 
@@ -164,11 +169,24 @@ fn primary_keys(side: &Side, mask: u64) -> HashMap<&Key, u64> {
     out
 }
 
-fn matrix(ours: &Side, theirs: &Side, counted: u64) -> Vec<Cell> {
+fn matrix(ours: &Side, theirs: &Side, counted: u64, recorded: u64, pairs: &[Pair]) -> Vec<Cell> {
     let n = ours.populations.len();
     let m = theirs.populations.len();
     let mut counts = vec![0_u64; n * m];
-    let their_keys = primary_keys(theirs, counted);
+    // Columns shared as records: our accounts with a pair in them, each once.
+    let listed: BTreeSet<(usize, usize)> = pairs
+        .iter()
+        .flat_map(|p| {
+            bits(theirs.mask_of_keys(&p.their_populations) & recorded).map(move |j| (p.ours, j))
+        })
+        .collect();
+    for (o, j) in listed {
+        for i in bits(ours.members[o]) {
+            counts[i * m + j] += 1;
+        }
+    }
+    // Columns shared as counts only: companies by primary key.
+    let their_keys = primary_keys(theirs, counted & !recorded);
     for (key, our_mask) in primary_keys(ours, u64::MAX) {
         let Some(their_mask) = their_keys.get(key) else {
             continue;
@@ -342,9 +360,10 @@ mod tests {
         let v = view(&vendor, &partner);
         let columns: BTreeSet<&str> = v.cells.iter().map(|c| c.theirs.as_str()).collect();
         assert_eq!(columns, BTreeSet::from(["customers", "prospects"]));
-        // Acme by domain; Initech's primary keys differ (no domain on one side).
+        // Their customers are shared as records: the cells count the accounts listed, Acme
+        // by domain and Initech by name + country (no domain on our side).
         assert_eq!(cell(&v, "prospects", "customers").unwrap().overlap, Some(1));
-        assert_eq!(cell(&v, "customers", "customers").unwrap().overlap, Some(0));
+        assert_eq!(cell(&v, "customers", "customers").unwrap().overlap, Some(1));
         assert!(cell(&v, "customers", "open_opportunities").is_none());
         let names: Vec<_> = v
             .pairs
@@ -370,6 +389,31 @@ mod tests {
 
     fn v_name(side: &Side, p: &Pair) -> String {
         side.accounts[p.ours].name.clone()
+    }
+
+    #[test]
+    fn counts_only_columns_count_companies_by_primary_key() {
+        let ours = Side::new(
+            &builtins(),
+            vec![
+                account("Acme", "acme.com", "customer", 0),
+                account("Acme Europe", "acme.com", "customer", 0),
+                account("Initech", "initech.de", "customer", 0),
+            ],
+            SharingPolicy::default(),
+        );
+        let theirs = Side::new(
+            &builtins(),
+            vec![
+                account("ACME", "acme.com", "customer", 0),
+                // No website: its primary key is its name, ours is the domain.
+                account("Initech", "", "customer", 0),
+            ],
+            policy(&[("customers", ShareLevel::Counts, &[])], None),
+        );
+        let v = view(&ours, &theirs);
+        // Two accounts of ours, one company by domain; Initech's keys differ.
+        assert_eq!(cell(&v, "customers", "customers").unwrap().overlap, Some(1));
     }
 
     #[test]

@@ -315,12 +315,12 @@ pub async fn overlaps(
     }))
 }
 
-/// How many of a side's overlapping pairs are flagged for co-selling.
+/// How many of a side's accounts have an overlap flagged for co-selling.
 pub async fn flagged_count(ex: &mut Exec<'_>, run_id: Uuid, viewer: Uuid) -> Result<i64> {
     Ok(crate::scalar!(
         ex,
         i64,
-        "select count(*) from mapping_overlaps where run_id = $1 and viewer_org_id = $2 \
+        "select count(distinct account_id) from mapping_overlaps where run_id = $1 and viewer_org_id = $2 \
          and flagged = true",
         [run_id, viewer],
         fetch_one

@@ -45,6 +45,8 @@ async fn print_welcome(
             accounts = s.pipeline.accounts,
             deal_registrations = s.pipeline.registrations,
             cosell_requests = s.pipeline.cosell_requests,
+            partner_accounts_for_mapping = s.pipeline.mapping.partner_accounts,
+            mappings = s.pipeline.mapping.runs,
             seconds = (s.elapsed.as_secs_f64() * 10.0).round() / 10.0,
             "demo data created"
         );

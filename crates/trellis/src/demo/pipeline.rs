@@ -7,6 +7,7 @@
 mod companies;
 mod cosell;
 mod crm;
+mod mapping;
 mod stories;
 
 use std::cmp::Reverse;
@@ -32,6 +33,8 @@ pub(crate) struct Pipeline {
     pub registrations: usize,
     /// Co-sell requests, both ways.
     pub cosell_requests: usize,
+    /// Account mapping: the partners' books and the mappings run.
+    pub mapping: mapping::Mapping,
 }
 
 /// The people who act: the vendor, the partners and every demo user `(e-mail, id, version)`.
@@ -130,10 +133,12 @@ pub(super) async fn seed(
     clock.set(now);
     run.sweep().await?;
     let cosell_requests = cosell::seed(services, clock, now, cast).await?;
+    let mapping = mapping::seed(services, cast, &run.plan).await?;
     Ok(Pipeline {
         accounts: run.plan.accounts.len(),
         registrations: STORIES.len(),
         cosell_requests,
+        mapping,
     })
 }
 
@@ -402,6 +407,7 @@ mod tests {
         assert_eq!(seeded.pipeline.registrations, STORIES.len());
         assert_eq!(seeded.pipeline.cosell_requests, 6);
         cosell_requests_in_every_state(&s).await;
+        mapped_with_partners(&s).await;
         let all = all_registrations(&s).await;
         assert_eq!(all.len(), STORIES.len());
 
@@ -500,6 +506,42 @@ mod tests {
     }
 
     /// Both ways, every request status.
+    /// Two connections mapped (one partner shares records, one counts only), one waiting;
+    /// the vendor's matrix has overlaps and some overlapping records behind them.
+    async fn mapped_with_partners(s: &Services) {
+        use trellis_service::mapping::OverlapFilter;
+        let admin = Actor::System;
+        let connections = s.mapping_connections(&admin).await.unwrap();
+        assert_eq!(connections.len(), 3);
+        assert_eq!(connections.iter().filter(|c| c.active).count(), 2);
+        let mut pairs = 0;
+        for c in connections.iter().filter(|c| c.active) {
+            let runs = s.mapping_runs(&admin, c.id).await.unwrap();
+            assert_eq!(runs.len(), 1);
+            assert_eq!(runs[0].status, "done", "{:?}", runs[0]);
+            let m = s.mapping_matrix(&admin, runs[0].id).await.unwrap();
+            assert!(
+                m.cells.iter().filter_map(|c| c.overlap).sum::<u64>() > 0,
+                "{m:?}"
+            );
+            pairs += s
+                .mapping_overlaps(
+                    &admin,
+                    runs[0].id,
+                    &OverlapFilter::default(),
+                    &PageRequest::default(),
+                )
+                .await
+                .unwrap()
+                .items
+                .len();
+        }
+        assert!(
+            pairs >= 10,
+            "the partner sharing records shows some: {pairs}"
+        );
+    }
+
     async fn cosell_requests_in_every_state(s: &Services) {
         use trellis_domain::cosell::{Direction, RequestStatus};
         let page = PageRequest {
