@@ -9,6 +9,7 @@ pub(crate) mod healthcheck;
 pub(crate) mod import;
 pub(crate) mod matching;
 pub(crate) mod migrate;
+pub(crate) mod psi;
 pub(crate) mod serve;
 
 use std::net::SocketAddr;
@@ -79,6 +80,13 @@ pub(crate) enum Command {
     Import(import::ImportArgs),
     /// Match two CRM exports of companies: writes our_id,their_id,score,reason.
     Match(matching::MatchArgs),
+    /// Private account mapping with a partner (PSI): over HTTPS against its `trellis psi
+    /// serve`, or through files for a partner offline. Neither side sees the other's other
+    /// accounts.
+    Psi {
+        #[command(subcommand)]
+        command: psi::PsiCommand,
+    },
     /// End-to-end benchmarks; each prints one JSON line of figures.
     Bench {
         #[command(subcommand)]
@@ -179,6 +187,7 @@ impl Command {
             Command::Healthcheck(_)
             | Command::Config { .. }
             | Command::Match(_)
+            | Command::Psi { .. }
             | Command::Bench { .. } => Overrides::default(),
         }
     }
@@ -203,6 +212,7 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         Command::Demo(a) => Box::pin(demo::run(&a, config)).await,
         Command::Import(a) => import::run(&a, &config).await,
         Command::Match(a) => matching::run(&a),
+        Command::Psi { command } => psi::run(command).await,
         Command::Bench {
             command: BenchCommand::Api(a),
         } => Box::pin(bench::run_api(&a, config)).await,
