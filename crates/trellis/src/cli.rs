@@ -83,6 +83,20 @@ pub(crate) enum Command {
     /// Private account mapping with a partner (PSI): over HTTPS against its `trellis psi
     /// serve`, or through files for a partner offline. Neither side sees the other's other
     /// accounts.
+    ///
+    /// Over the network: the server's operator runs `trellis psi invite` and gives the token to
+    /// the partner, and runs `trellis psi serve --accounts OURS.csv`; the partner runs `trellis
+    /// psi connect URL --accounts THEIRS.csv --token TOKEN`, and later `--connection ID`.
+    ///
+    /// Through files: (1) A runs `trellis psi request --accounts A.csv` and gives request.tpsi to
+    /// B; (2) B runs `trellis psi respond request.tpsi --accounts B.csv` and gives
+    /// response.tpsi back; (3) A runs `trellis psi finish response.tpsi`, which prints A's
+    /// result and, if A shares something with B, writes reply.tpsi for B; (4) B runs `trellis
+    /// psi finish reply.tpsi`. Each side keeps a secret state file in between (0600).
+    ///
+    /// Each side chooses what the other may learn: --share-counts (populations whose overlap
+    /// counts it learns) and --share-records (fields of our overlapping accounts it sees).
+    /// docs/psi.md describes the protocol and what each side learns.
     Psi {
         #[command(subcommand)]
         command: psi::PsiCommand,

@@ -227,3 +227,75 @@ fn psi_request_respond_and_finish_map_through_files() {
         stderr(&out)
     );
 }
+
+#[test]
+fn psi_serve_over_tls_is_trusted_through_a_pinned_certificate_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    files(d);
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    std::fs::write(d.join("cert.pem"), ck.cert.pem()).unwrap();
+    std::fs::write(d.join("key.pem"), ck.signing_key.serialize_pem()).unwrap();
+
+    let out = run(trellis()
+        .args(["psi", "serve", "--bind", "0.0.0.0:0", "--accounts"])
+        .arg(d.join("theirs.csv")));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("is not a loopback address"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = run(trellis()
+        .args(["psi", "invite", "--state-dir"])
+        .arg(d.join("server")));
+    let token = stdout(&out).trim().to_owned();
+    let mut child = trellis()
+        .args(["psi", "serve", "--bind", "127.0.0.1:0", "--accounts"])
+        .arg(d.join("theirs.csv"))
+        .args([
+            "--share-records",
+            "name,country",
+            "--share-counts",
+            "customers,prospects",
+        ])
+        .arg("--tls-cert")
+        .arg(d.join("cert.pem"))
+        .arg("--tls-key")
+        .arg(d.join("key.pem"))
+        .arg("--state-dir")
+        .arg(d.join("server"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _server = Server(child);
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("https://"))
+        .expect("serve prints its URL")
+        .replace("127.0.0.1", "localhost");
+    let connect = |pin: bool| {
+        let mut cmd = trellis();
+        cmd.args(["psi", "connect", &url, "--token", &token, "--format", "csv"])
+            .arg("--accounts")
+            .arg(d.join("ours.csv"))
+            .arg("--state-dir")
+            .arg(d.join("client"));
+        if pin {
+            cmd.arg("--peer-cert").arg(d.join("cert.pem"));
+        }
+        run(&mut cmd)
+    };
+    let out = connect(false);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("certificate"), "{}", stderr(&out));
+    let out = connect(true);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), MATRIX);
+}
