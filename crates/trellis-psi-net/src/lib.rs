@@ -4,7 +4,7 @@
 //!
 //! - [`input`]: what a side brings ([`SideInput`], its sharing policy already applied) and what
 //!   it learns ([`Outcome`]).
-//! - [`reference`]: the same [`Outcome`] computed in the clear from both inputs: the
+//! - [`reference`](mod@reference): the same [`Outcome`] computed in the clear from both inputs: the
 //!   specification the protocol is tested against, and what the hosted mode computes.
 //! - [`manifest`]: the small JSON each side sends first, and the [`Run`]s both derive from it.
 //! - [`server`]: an axum [`Router`](axum::Router) serving mappings to holders of a connection.

@@ -12,7 +12,7 @@
 //! The client drives; the server keeps each session's state machines in memory until the
 //! session has been idle for [`ServerConfig::session_ttl`], and holds at most
 //! [`ServerConfig::max_sessions`] at once. Every request but the redemption is signed, and
-//! every response is (see [`auth`](crate::auth)).
+//! every response is (see docs/psi.md, "Authentication").
 
 pub(crate) mod handlers;
 mod sessions;
