@@ -429,6 +429,30 @@ mod tests {
         assert_eq!(found, want);
     }
 
+    /// Without a cache, the receiver's Blinded chunks can go with its Hello (a one-way
+    /// transport such as a file): they are the bytes it would send after Setup.
+    #[test]
+    fn blinded_chunks_before_setup_equal_those_after_it() {
+        let (mut sender, mut receiver, mut rng) = record_sides(3);
+        let early: Vec<Frame> = (0..receiver.blinded_chunks().unwrap())
+            .map(|c| receiver.blinded(c).unwrap())
+            .collect();
+        assert_eq!(early.len(), 4);
+        let setup = sender.setup(&receiver.hello(), &mut rng).unwrap();
+        receiver.accept_setup(&setup).unwrap();
+        let late: Vec<Frame> = (0..receiver.blinded_chunks().unwrap())
+            .map(|c| receiver.blinded(c).unwrap())
+            .collect();
+        assert_eq!(early, late);
+        let cached = RecordReceiver::new(
+            vec![vec![key(1)]],
+            Some(Cache::new([0; 16])),
+            Config::default(),
+            &mut rng,
+        );
+        assert!(matches!(cached.blinded(0), Err(Error::NotReady(_))));
+    }
+
     /// Frames of another session, of the wrong kind, past the end, resized or with a point
     /// off the curve are refused with a named error, and leave the session usable.
     #[test]

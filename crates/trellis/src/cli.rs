@@ -9,6 +9,7 @@ pub(crate) mod healthcheck;
 pub(crate) mod import;
 pub(crate) mod matching;
 pub(crate) mod migrate;
+pub(crate) mod psi;
 pub(crate) mod serve;
 
 use std::net::SocketAddr;
@@ -79,6 +80,27 @@ pub(crate) enum Command {
     Import(import::ImportArgs),
     /// Match two CRM exports of companies: writes our_id,their_id,score,reason.
     Match(matching::MatchArgs),
+    /// Private account mapping with a partner (PSI): over HTTPS against its `trellis psi
+    /// serve`, or through files for a partner offline. Neither side sees the other's other
+    /// accounts.
+    ///
+    /// Over the network: the server's operator runs `trellis psi invite` and gives the token to
+    /// the partner, and runs `trellis psi serve --accounts OURS.csv`; the partner runs `trellis
+    /// psi connect URL --accounts THEIRS.csv --token TOKEN`, and later `--connection ID`.
+    ///
+    /// Through files: (1) A runs `trellis psi request --accounts A.csv` and gives request.tpsi to
+    /// B; (2) B runs `trellis psi respond request.tpsi --accounts B.csv` and gives
+    /// response.tpsi back; (3) A runs `trellis psi finish response.tpsi`, which prints A's
+    /// result and, if A shares something with B, writes reply.tpsi for B; (4) B runs `trellis
+    /// psi finish reply.tpsi`. Each side keeps a secret state file in between (0600).
+    ///
+    /// Each side chooses what the other may learn: --share-counts (populations whose overlap
+    /// counts it learns) and --share-records (fields of our overlapping accounts it sees).
+    /// docs/psi.md describes the protocol and what each side learns.
+    Psi {
+        #[command(subcommand)]
+        command: psi::PsiCommand,
+    },
     /// End-to-end benchmarks; each prints one JSON line of figures.
     Bench {
         #[command(subcommand)]
@@ -179,6 +201,7 @@ impl Command {
             Command::Healthcheck(_)
             | Command::Config { .. }
             | Command::Match(_)
+            | Command::Psi { .. }
             | Command::Bench { .. } => Overrides::default(),
         }
     }
@@ -203,6 +226,7 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         Command::Demo(a) => Box::pin(demo::run(&a, config)).await,
         Command::Import(a) => import::run(&a, &config).await,
         Command::Match(a) => matching::run(&a),
+        Command::Psi { command } => psi::run(command).await,
         Command::Bench {
             command: BenchCommand::Api(a),
         } => Box::pin(bench::run_api(&a, config)).await,

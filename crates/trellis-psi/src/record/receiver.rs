@@ -174,9 +174,33 @@ impl RecordReceiver {
         self.session.as_ref().ok_or(Error::NotReady("no Setup yet"))
     }
 
-    /// How many Blinded chunks this session sends (0 when the cache held every key).
+    /// The keys this session blinds, in order. After Setup: those the cache did not hold.
+    /// Before Setup, only without a cache: then every key is blinded whatever the sender's key,
+    /// so a one-way transport (file exchange) can send Blinded with Hello.
+    fn to_blind(&self) -> Result<std::borrow::Cow<'_, [u32]>, Error> {
+        match &self.session {
+            Some(s) => Ok(std::borrow::Cow::Borrowed(&s.to_blind)),
+            None if self.cache.is_none() => Ok(std::borrow::Cow::Owned(
+                (0..u32::try_from(self.keys.len()).unwrap_or(u32::MAX)).collect(),
+            )),
+            None => Err(Error::NotReady(
+                "no Setup yet (with a cache, what to blind depends on the sender's key)",
+            )),
+        }
+    }
+
+    /// How many Blinded chunks this session sends (0 when the cache held every key). Known
+    /// before Setup when the receiver has no cache.
     pub fn blinded_chunks(&self) -> Result<u32, Error> {
-        Ok(u32::try_from(self.ready()?.evaluated.len()).unwrap_or(u32::MAX))
+        if let Some(s) = &self.session {
+            return Ok(u32::try_from(s.evaluated.len()).unwrap_or(u32::MAX));
+        }
+        let n = self.to_blind()?.len();
+        Ok(if n == 0 {
+            0
+        } else {
+            chunk::count(n, self.config.chunk_size)
+        })
     }
 
     /// The blinds of one batch of one chunk: a pure function of the session secret.
@@ -187,16 +211,17 @@ impl RecordReceiver {
         (0..n).map(|_| Scalar::random(&mut rng)).collect()
     }
 
-    /// Blinded chunk `c`: the same bytes every time it is asked for.
+    /// Blinded chunk `c`: the same bytes every time it is asked for, before Setup (without a
+    /// cache) as after.
     pub fn blinded(&self, c: u32) -> Result<Frame, Error> {
-        let s = self.ready()?;
-        if c as usize >= s.evaluated.len() {
+        if c >= self.blinded_chunks()? {
             return Err(Error::ChunkOutOfRange {
                 kind: Kind::Blinded,
                 chunk: c,
             });
         }
-        let ids = &s.to_blind[chunk::range(c, self.config.chunk_size, s.to_blind.len())];
+        let to_blind = self.to_blind()?;
+        let ids = &to_blind[chunk::range(c, self.config.chunk_size, to_blind.len())];
         let payload: Vec<u8> = ids
             .par_chunks(BATCH)
             .enumerate()

@@ -6,6 +6,8 @@
     reason = "test helpers may panic"
 )]
 
+mod psi;
+
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
