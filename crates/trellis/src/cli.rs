@@ -142,6 +142,11 @@ pub(crate) struct DemoArgs {
     /// Password of every demo login (at least 12 characters).
     #[arg(long, value_name = "PW", default_value = crate::demo::DEFAULT_PASSWORD)]
     pub demo_password: String,
+    /// Instead of serving, write the demo's two sides of account mapping as CSV files into
+    /// DIR (the vendor's Salesforce accounts export and three partners' own CRM exports), to
+    /// try `trellis psi` on; then exit.
+    #[arg(long, value_name = "DIR")]
+    pub mapping_files: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -72,6 +72,27 @@ fn person(org: OrgId, user: UserId, email: &str, role: Role) -> Actor {
     })
 }
 
+/// Writes the demo's two sides of account mapping as CSV files into `dir` (created if
+/// missing): `vendor-accounts.csv` and `<partner-slug>-accounts.csv` for each partner that
+/// maps in the demo. Returns the paths written.
+pub(crate) fn write_mapping_files(
+    dir: &std::path::Path,
+) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    let mut written = Vec::new();
+    for (name, body) in pipeline::mapping_files(&|i| {
+        let name = PARTNERS.get(i).map_or("partner", |p| p.0);
+        Slug::from_name(name).map_or_else(|_| format!("partner-{i}"), |s| s.to_string())
+    })? {
+        let path = dir.join(name);
+        std::fs::write(&path, body)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
 /// (name, partner type, tier, region, country). Slugs derive from the names; six per type.
 #[rustfmt::skip]
 const PARTNERS: [(&str, &str, &str, &str, &str); 48] = [

@@ -12,6 +12,12 @@ use crate::demo;
 
 /// Seeds (if the database has no vendor yet) and serves.
 pub(crate) async fn run(args: &DemoArgs, mut config: Config) -> anyhow::Result<()> {
+    if let Some(dir) = &args.mapping_files {
+        for file in demo::write_mapping_files(dir)? {
+            println!("{}", file.display());
+        }
+        return Ok(());
+    }
     // The demo's history queues many e-mails (invitations, reminders, tier notices). Without a
     // mail server configured they are logged rather than retried against a port that is not
     // listening.

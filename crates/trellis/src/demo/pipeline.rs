@@ -24,6 +24,22 @@ use self::companies::Company;
 use self::stories::{Act, Customer, NEW_CUSTOMERS, STORIES, Spelling, Story};
 use crate::cli::admin::service_error;
 
+/// The demo's account-mapping files: `(file name, CSV)`, the vendor's accounts export first;
+/// `slug` names a partner by its index.
+pub(super) fn mapping_files(
+    slug: &dyn Fn(usize) -> String,
+) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let plan = crm::plan();
+    let mut files = vec![("vendor-accounts.csv".to_owned(), plan.accounts_csv(0)?)];
+    files.extend(mapping::MAPPERS.iter().map(|(i, ..)| {
+        (
+            format!("{}-accounts.csv", slug(*i)),
+            mapping::partner_book(&plan, *i).into_bytes(),
+        )
+    }));
+    Ok(files)
+}
+
 /// What the pipeline added.
 #[derive(Debug)]
 pub(crate) struct Pipeline {

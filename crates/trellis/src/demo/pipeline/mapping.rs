@@ -27,14 +27,14 @@ const OWN: usize = 60;
 const SEED: u64 = 0x005E_ED0F_FA27;
 
 /// Which partners map, and how: `(partner index, partner shares, mapped)`.
-const MAPPERS: [(usize, Sharing, bool); 3] = [
+pub(super) const MAPPERS: [(usize, Sharing, bool); 3] = [
     (0, Sharing::Records, true),
     (3, Sharing::Counts, true),
     (6, Sharing::Records, false),
 ];
 
 #[derive(Clone, Copy)]
-enum Sharing {
+pub(super) enum Sharing {
     /// Customers and open opportunities as records, prospects as counts.
     Records,
     /// Counts only, none below 5.

@@ -13,7 +13,7 @@ use crate::cli::admin::service_error;
 
 impl Plan {
     /// The accounts export as of `at` days ago.
-    fn accounts_csv(&self, at: i64) -> anyhow::Result<Vec<u8>> {
+    pub(in crate::demo::pipeline) fn accounts_csv(&self, at: i64) -> anyhow::Result<Vec<u8>> {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record([
             "Account ID",
