@@ -15,6 +15,14 @@ use crate::Error;
 use crate::oprf::{Suite, decompress};
 
 /// `s / 2^e` in the scalar field.
+/// A uniformly random scalar: 64 random bytes reduced modulo ℓ, as curve25519-dalek's own
+/// `Scalar::random` does (ours takes the `rand_core` traits the rest of the crate uses).
+pub(crate) fn random_scalar<R: rand_core::RngCore + rand_core::CryptoRng>(rng: &mut R) -> Scalar {
+    let mut wide = zeroize::Zeroizing::new([0u8; 64]);
+    rng.fill_bytes(wide.as_mut());
+    Scalar::from_bytes_mod_order_wide(&wide)
+}
+
 pub(crate) fn halve(s: &Scalar, e: u32) -> Scalar {
     let inv2 = Scalar::from(2u8).invert();
     (0..e).fold(*s, |acc, _| acc * inv2)
@@ -142,7 +150,7 @@ mod tests {
             rfc
         );
 
-        let blinds: Vec<Scalar> = refs.iter().map(|_| Scalar::random(&mut rng)).collect();
+        let blinds: Vec<Scalar> = refs.iter().map(|_| crate::group::random_scalar(&mut rng)).collect();
         let blinded = blind(&suite, &refs, &blinds);
         let evaluated = evaluate_blinded(&halve(key.scalar(), 3), &blinded).unwrap();
         let p =
@@ -154,7 +162,7 @@ mod tests {
     fn diffie_hellman_commutes_through_the_halved_path() {
         let suite = Suite::new();
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(4);
-        let (a, b) = (Scalar::random(&mut rng), Scalar::random(&mut rng));
+        let (a, b) = (crate::group::random_scalar(&mut rng), crate::group::random_scalar(&mut rng));
         let x: [&[u8]; 2] = [b"acme.com", b"globex.com"];
         let ab = multiply(&halve(&b, 1), &hash_and_multiply(&suite, &halve(&a, 1), &x)).unwrap();
         let ba = multiply(&halve(&a, 1), &hash_and_multiply(&suite, &halve(&b, 1), &x)).unwrap();

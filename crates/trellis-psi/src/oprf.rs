@@ -38,7 +38,7 @@ impl OprfKey {
     /// A fresh random key.
     pub fn random<R: RngCore + CryptoRng>(rng: &mut R) -> Self {
         loop {
-            let k = Scalar::random(rng);
+            let k = crate::group::random_scalar(rng);
             if k != Scalar::ZERO {
                 return Self(k);
             }
