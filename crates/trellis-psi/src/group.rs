@@ -150,7 +150,10 @@ mod tests {
             rfc
         );
 
-        let blinds: Vec<Scalar> = refs.iter().map(|_| crate::group::random_scalar(&mut rng)).collect();
+        let blinds: Vec<Scalar> = refs
+            .iter()
+            .map(|_| crate::group::random_scalar(&mut rng))
+            .collect();
         let blinded = blind(&suite, &refs, &blinds);
         let evaluated = evaluate_blinded(&halve(key.scalar(), 3), &blinded).unwrap();
         let p =
@@ -162,7 +165,10 @@ mod tests {
     fn diffie_hellman_commutes_through_the_halved_path() {
         let suite = Suite::new();
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(4);
-        let (a, b) = (crate::group::random_scalar(&mut rng), crate::group::random_scalar(&mut rng));
+        let (a, b) = (
+            crate::group::random_scalar(&mut rng),
+            crate::group::random_scalar(&mut rng),
+        );
         let x: [&[u8]; 2] = [b"acme.com", b"globex.com"];
         let ab = multiply(&halve(&b, 1), &hash_and_multiply(&suite, &halve(&a, 1), &x)).unwrap();
         let ba = multiply(&halve(&a, 1), &hash_and_multiply(&suite, &halve(&b, 1), &x)).unwrap();

@@ -94,7 +94,9 @@ impl Workload {
         let keys: Vec<Vec<u8>> = (0..DISTINCT)
             .map(|i| format!("\x01dcompany{}.example", i * 7919).into_bytes())
             .collect();
-        let scalars: Vec<Scalar> = (0..DISTINCT).map(|_| crate::group::random_scalar(&mut rng)).collect();
+        let scalars: Vec<Scalar> = (0..DISTINCT)
+            .map(|_| crate::group::random_scalar(&mut rng))
+            .collect();
         let points: Vec<RistrettoPoint> = keys.iter().map(|k| suite.hash_to_group(k)).collect();
         let encoded: Vec<CompressedRistretto> =
             points.iter().map(RistrettoPoint::compress).collect();

@@ -208,7 +208,9 @@ impl RecordReceiver {
         let mut rng = self
             .secret
             .rng(b"blind", (u64::from(c) << 32) | batch as u64);
-        (0..n).map(|_| crate::group::random_scalar(&mut rng)).collect()
+        (0..n)
+            .map(|_| crate::group::random_scalar(&mut rng))
+            .collect()
     }
 
     /// Blinded chunk `c`: the same bytes every time it is asked for, before Setup (without a
