@@ -529,3 +529,119 @@ async fn bad_links_say_which_field_and_change_nothing() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mapping_the_other_vendor_has_not_opted_in_to_fails_with_the_reason() {
+    let (_a, b, a_admin, b_admin, a_conn, b_conn) = linked().await;
+    let c = a_admin
+        .get(&format!("/api/v1/mapping/connections/{a_conn}"))
+        .await
+        .unwrap();
+    let r = a_admin
+        .post(
+            "/api/v1/mapping/connections/opt-out",
+            &json!({"partner_id": c.body["partner_id"]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = b_admin
+        .post(
+            &format!("/api/v1/mapping/connections/{b_conn}/runs"),
+            &json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
+    b.run_jobs().await.unwrap();
+    let run = only_run(&b_admin, &b_conn).await;
+    assert_eq!(run["status"], "failed", "{run:?}");
+    assert!(
+        run["error"].as_str().unwrap().contains("not opted in"),
+        "{run:?}"
+    );
+    let r = a_admin
+        .get(&format!("/api/v1/mapping/connections/{a_conn}/runs"))
+        .await
+        .unwrap();
+    assert_eq!(r.body, json!([]), "A stored nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connection_page_invites_shows_the_token_once_and_links() {
+    let (a, b) = (
+        TestApp::spawn().await.unwrap(),
+        TestApp::spawn().await.unwrap(),
+    );
+    let bravo = a.partner("Bravo Cloud").await.unwrap();
+    let alpha = b.partner("Alpha Cloud").await.unwrap();
+    let a_conn = opt_in(
+        &a.api_as("admin@vendor.example").await.unwrap(),
+        bravo.org.id,
+    )
+    .await;
+    let b_conn = opt_in(
+        &b.api_as("admin@vendor.example").await.unwrap(),
+        alpha.org.id,
+    )
+    .await;
+    let a_page = format!("/console/mapping/connections/{a_conn}");
+    let b_page = format!("/console/mapping/connections/{b_conn}");
+
+    let browser = a.browser_as("admin@vendor.example").await.unwrap();
+    let page = browser.get(&a_page).await.unwrap();
+    assert!(page.html.contains("Private mapping"), "{}", page.html);
+    assert!(page.html.contains("Not linked"));
+    let csrf = page.csrf().unwrap();
+    let invited = browser
+        .post(&format!("{a_page}/invitations"), &[("_csrf", &csrf)])
+        .await
+        .unwrap();
+    assert_eq!(invited.status, StatusCode::OK, "{}", invited.html);
+    let token = invited
+        .html
+        .split("<code id=\"psi-token\">")
+        .nth(1)
+        .and_then(|t| t.split('<').next())
+        .unwrap()
+        .to_owned();
+    assert!(invited.html.contains(&a.url("/api/v1/psi")));
+    let again = browser.get(&a_page).await.unwrap();
+    assert!(!again.html.contains(&token), "shown once");
+    assert!(again.html.contains("An invitation is waiting"));
+
+    let browser = b.browser_as("admin@vendor.example").await.unwrap();
+    let csrf = browser.get(&b_page).await.unwrap().csrf().unwrap();
+    let bad = browser
+        .post(
+            &format!("{b_page}/link"),
+            &[("_csrf", &csrf), ("url", "ftp://x"), ("token", &token)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.html.contains("id=\"url-error\""), "{}", bad.html);
+    assert!(bad.html.contains("ftp://x"), "what was typed stays");
+    let linked = browser
+        .post(
+            &format!("{b_page}/link"),
+            &[("_csrf", &csrf), ("url", &a.base_url), ("token", &token)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(linked.status, StatusCode::SEE_OTHER, "{}", linked.html);
+    let page = browser.get(&b_page).await.unwrap();
+    assert!(page.html.contains("Linked"), "{}", page.html);
+    assert!(
+        page.html.contains("Run a mapping"),
+        "both sides are in: {}",
+        page.html
+    );
+    // Partners' portal pages have no such card.
+    let partner = b.browser_as(&alpha.admin_email).await.unwrap();
+    let portal = partner
+        .get(&format!("/portal/mapping/connections/{b_conn}"))
+        .await
+        .unwrap();
+    assert!(!portal.html.contains("Private mapping"));
+}
