@@ -173,8 +173,10 @@ async fn own_run(ex: &mut Exec<'_>, actor: &Actor, id: MappingRunId) -> Result<(
     let run = store::find(ex, id.as_uuid())
         .await?
         .ok_or(Error::NotFound)?;
+    // A private run is the vendor's view of a mapping with another server: the partner
+    // organisation standing for that server has none here.
     if let Some(s) = actor.partner_scope()
-        && s.org_id().as_uuid() != run.partner_org_id
+        && (s.org_id().as_uuid() != run.partner_org_id || run.mode == "private")
     {
         return Err(Error::NotFound);
     }
@@ -289,7 +291,12 @@ impl Services {
         self.mapping_connection(actor, connection).await?;
         let mut c = self.db().read().await?;
         let rows = store::of_connection(&mut c.exec(), connection.as_uuid(), RUNS_LISTED).await?;
-        Ok(rows.iter().map(MappingRun::from).collect())
+        let partner = actor.partner_scope().is_some();
+        Ok(rows
+            .iter()
+            .filter(|r| !(partner && r.mode == "private"))
+            .map(MappingRun::from)
+            .collect())
     }
 
     /// One run, with its progress.

@@ -362,6 +362,28 @@ async fn linked() -> (TestApp, TestApp, Api, Api, String, String) {
     (a, b, a_admin, b_admin, a_conn, b_conn)
 }
 
+/// The partner organisation standing for B on A has no view of A's private run, nor of the
+/// link.
+async fn stand_in_sees_nothing(a: &TestApp, a_conn: &str, run: &str) {
+    let stand_in = a.api_as("admin@bravo-cloud.example").await.unwrap();
+    let r = stand_in
+        .get(&format!("/api/v1/mapping/connections/{a_conn}/runs"))
+        .await
+        .unwrap();
+    assert_eq!(r.body, json!([]), "{:?}", r.body);
+    for path in [
+        format!("/api/v1/mapping/runs/{run}"),
+        format!("/api/v1/mapping/connections/{a_conn}/link"),
+    ] {
+        let r = stand_in.get(&path).await.unwrap();
+        assert!(
+            matches!(r.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+            "{path}: {:?}",
+            r.body
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_map_privately_and_a_sees_what_hosted_mode_would_show() {
     let (a, b, a_admin, b_admin, a_conn, b_conn) = linked().await;
@@ -404,6 +426,7 @@ async fn two_servers_map_privately_and_a_sees_what_hosted_mode_would_show() {
         "B's size is not learned"
     );
     let private = view_of(&a_admin, a_run["id"].as_str().unwrap()).await;
+    stand_in_sees_nothing(&a, &a_conn, a_run["id"].as_str().unwrap()).await;
     // B sees A's customers as records (name only), and only counts of A's prospects.
     let (_, b_pairs, _) = view_of(&b_admin, b_run["id"].as_str().unwrap()).await;
     assert!(!b_pairs.is_empty());

@@ -165,7 +165,8 @@ impl Services {
                 .await
                 .map_err(internal)?
                 .ok_or_else(|| refused("this link no longer exists"))?;
-            if row.vendor_opted_in_at.is_none() {
+            // Our vendor's consent, and the other side's (the link, unless withdrawn here).
+            if row.vendor_opted_in_at.is_none() || row.partner_opted_in_at.is_none() {
                 return Err(refused(
                     "the other side has not opted in to account mapping with you",
                 ));
