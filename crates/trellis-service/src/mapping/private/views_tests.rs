@@ -163,3 +163,63 @@ fn a_side_that_shares_nothing_teaches_nothing() {
             .is_empty()
     );
 }
+
+/// A small deterministic generator, so a failure can be replayed.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+fn random_side(rng: &mut Lcg, n: usize) -> Side {
+    let relationships = ["customer", "prospect", "partner"];
+    let levels = [ShareLevel::Nothing, ShareLevel::Counts, ShareLevel::Records];
+    let accounts = (0..n)
+        .map(|_| {
+            let company = rng.below(n as u64 * 2);
+            let domain = if rng.below(3) == 0 {
+                String::new()
+            } else {
+                format!("company{company}.example")
+            };
+            let relationship = relationships[usize::try_from(rng.below(3)).unwrap()];
+            account(
+                &format!("Company {company}"),
+                &domain,
+                relationship,
+                i64::try_from(rng.below(3)).unwrap(),
+            )
+        })
+        .collect();
+    let fields = [SharedField::Name, SharedField::Owner, SharedField::Domain];
+    let shares: Vec<(&str, ShareLevel, &[SharedField])> = Builtin::ALL
+        .iter()
+        .map(|b| {
+            let level = levels[usize::try_from(rng.below(3)).unwrap()];
+            let k = usize::try_from(rng.below(4)).unwrap();
+            (b.as_str(), level, &fields[..k])
+        })
+        .collect();
+    let min = u32::try_from(rng.below(4)).unwrap();
+    Side::new(&builtins(), accounts, policy(&shares, Some(min)))
+}
+
+#[test]
+fn on_random_sides_and_policies_private_views_equal_hosted_views() {
+    let mut rng = Lcg(7);
+    for _ in 0..200 {
+        let n = usize::try_from(1 + rng.below(12)).unwrap();
+        let ours = random_side(&mut rng, n);
+        let theirs = random_side(&mut rng, n);
+        assert_eq!(
+            canonical(private_view(&ours, &theirs)),
+            canonical(overlap::view(&ours, &theirs))
+        );
+    }
+}
