@@ -5,8 +5,8 @@
 //! it once; both sides then derive the same per-connection **secret** from the token and two
 //! nonces (see `client::redeem`), which signs every later request and response. A
 //! [`ConnectionStore`] keeps them: [`DirStore`] in a state directory for the standalone CLI
-//! (files 0600, in a 0700 directory), [`MemoryStore`] for tests; the Trellis server will keep
-//! them in its database behind the same trait.
+//! (files 0600, in a 0700 directory), [`MemoryStore`] for tests; the Trellis server keeps
+//! them in its database behind the same trait (trellis-service, `mapping::private`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

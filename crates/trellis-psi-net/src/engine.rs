@@ -308,6 +308,8 @@ pub(crate) fn outcome(
     stats: Stats,
 ) -> Outcome {
     let mut out = Outcome {
+        their_min_count: theirs.min_count,
+        their_record_populations: theirs.record_populations,
         stats,
         ..Outcome::default()
     };

@@ -63,6 +63,13 @@ pub struct SideInput {
     pub populations: Vec<PopulationInfo>,
     pub accounts: Vec<AccountInput>,
     pub share: Share,
+    /// The smallest pair count this side lets the other side display (its policy's minimum),
+    /// announced in the manifest. Applied by the receiver's honest software
+    /// ([`Outcome::shown`]), not by the protocol: see docs/psi.md, "Security model".
+    pub min_count: Option<u64>,
+    /// Populations (bits by slot) whose overlapping members this side shares as records,
+    /// announced so the receiver can tell a column with no pairs from one never shared.
+    pub record_populations: u64,
 }
 
 /// A population the other side shares as counts, with its size (distinct primary keys).
@@ -117,6 +124,10 @@ pub struct Outcome {
     pub matrix: Vec<Cell>,
     /// Our overlapping accounts, by index.
     pub overlaps: Vec<Overlap>,
+    /// Their announced minimum count ([`SideInput::min_count`]).
+    pub their_min_count: Option<u64>,
+    /// Their populations (bits by slot) announced as shared as records.
+    pub their_record_populations: u64,
     pub stats: Stats,
 }
 
@@ -126,6 +137,15 @@ impl Outcome {
     pub fn without_stats(mut self) -> Self {
         self.stats = Stats::default();
         self
+    }
+
+    /// A count as this side may display it: `None` below their announced minimum. The
+    /// protocol gave us the exact count; honouring their minimum is up to this software.
+    pub fn shown(&self, count: u64) -> Option<u64> {
+        match self.their_min_count {
+            Some(min) if count < min => None,
+            _ => Some(count),
+        }
     }
 
     /// The cell of a pair, if both populations are in the matrix.
@@ -271,6 +291,8 @@ impl SideInput {
             }
         }
         h.update(self.share.counts.to_be_bytes());
+        h.update(self.min_count.map_or([0xff; 8], u64::to_be_bytes));
+        h.update(self.record_populations.to_be_bytes());
         len(&mut h, self.share.records.len());
         for (i, label) in &self.share.records {
             len(&mut h, *i);
@@ -319,6 +341,7 @@ mod tests {
                 counts: 4,
                 records: vec![(0, b"x".to_vec())],
             },
+            ..SideInput::default()
         }
     }
 

@@ -115,6 +115,21 @@ pub struct Manifest {
     pub counts: Vec<SharedPopulation>,
     /// How many records this side shares (0: record mode does not run with it as sender).
     pub records: u64,
+    /// The smallest count the peer should display ([`SideInput::min_count`]); absent for
+    /// none (and from peers that predate it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_count: Option<u64>,
+    /// Populations (bits by slot) shared as records ([`SideInput::record_populations`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub record_populations: u64,
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Manifest {
@@ -126,6 +141,8 @@ impl Manifest {
             key_format: trellis_psi::KEY_FORMAT_VERSION,
             counts: input.shared_populations(),
             records: input.share.records.len() as u64,
+            min_count: input.min_count,
+            record_populations: input.record_populations,
         }
     }
 

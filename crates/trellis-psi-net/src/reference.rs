@@ -10,7 +10,11 @@ use crate::input::{Cell, Outcome, Overlap, SideInput};
 
 /// What `ours` learns from a mapping with `theirs` (no costs: `stats` is empty).
 pub fn outcome(ours: &SideInput, theirs: &SideInput) -> Outcome {
-    let mut out = Outcome::default();
+    let mut out = Outcome {
+        their_min_count: theirs.min_count,
+        their_record_populations: theirs.record_populations,
+        ..Outcome::default()
+    };
     if theirs.share.counts != 0 {
         out.their_populations = theirs.shared_populations();
         let primary = |side: &SideInput, slot: u8| -> BTreeSet<Key> {

@@ -78,10 +78,13 @@ impl InputSource for FixedInput {
 pub struct Mapped {
     pub connection: String,
     pub session: String,
+    /// The server side's input the mapping ran with (its accounts are what `outcome`'s
+    /// indices point into).
+    pub input: Arc<SideInput>,
     pub outcome: Outcome,
 }
 
-type OnMapped = Arc<dyn Fn(Mapped) + Send + Sync>;
+type OnMapped = Arc<dyn Fn(Mapped) -> BoxFuture<'static, ()> + Send + Sync>;
 
 /// Serves mappings to holders of a connection.
 pub struct PsiServer {
@@ -134,6 +137,21 @@ impl PsiServer {
     /// Called with the server side's outcome of every finished mapping (to log or store it).
     #[must_use]
     pub fn on_mapped(mut self, f: impl Fn(Mapped) + Send + Sync + 'static) -> Self {
+        self.on_mapped = Some(Arc::new(move |m| {
+            f(m);
+            Box::pin(std::future::ready(()))
+        }));
+        self
+    }
+
+    /// [`PsiServer::on_mapped`] with work to await (storing the outcome in a database): the
+    /// client's `finish` is answered once it is done, so the client knows the server kept its
+    /// side. A failure is the callback's to report; the mapping itself has finished.
+    #[must_use]
+    pub fn on_mapped_async(
+        mut self,
+        f: impl Fn(Mapped) -> BoxFuture<'static, ()> + Send + Sync + 'static,
+    ) -> Self {
         self.on_mapped = Some(Arc::new(f));
         self
     }

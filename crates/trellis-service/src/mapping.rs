@@ -9,6 +9,7 @@ mod accounts;
 mod connections;
 mod overlap;
 mod populations;
+mod private;
 mod runs;
 mod sharing;
 
@@ -20,6 +21,7 @@ use trellis_store::platform::orgs as org_store;
 
 pub use accounts::{PartnerAccount, UploadReport};
 pub use populations::PopulationInput;
+pub use private::{PSI_PATH, PsiInvitation, PsiLink};
 pub use runs::{
     MappingRun, MatrixCell, MatrixPopulation, OverlapFilter, OverlapItem, OverlapMatrix,
 };

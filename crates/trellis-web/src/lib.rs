@@ -23,10 +23,14 @@ pub use state::AppState;
 pub fn router(state: AppState) -> Router {
     let (api, _) = api::router();
     let web = state.web.clone();
+    // The PSI transport (private account mapping with another Trellis server) signs its own
+    // requests and responses; it is not part of the API document.
+    let psi = state.services.psi_server().router();
     let app = Router::new()
         .merge(api)
         .merge(ui::routes())
-        .with_state(state);
+        .with_state(state)
+        .nest(trellis_service::mapping::PSI_PATH, psi);
     middleware::wrap(app, &web)
 }
 

@@ -410,6 +410,7 @@ pub(crate) async fn finish(
             Some(Mapped {
                 connection,
                 session: sid,
+                input: s.input.clone(),
                 outcome,
             }),
         ))
@@ -426,7 +427,7 @@ pub(crate) async fn finish(
             "PSI: a mapping finished"
         );
         if let Some(f) = &server.on_mapped {
-            f(m);
+            f(m).await;
         }
     }
     to_json(&Finished { runs })

@@ -81,7 +81,7 @@ impl Side {
         }
     }
 
-    fn mask_of(&self, level: impl Fn(ShareLevel) -> bool) -> u64 {
+    pub(super) fn mask_of(&self, level: impl Fn(ShareLevel) -> bool) -> u64 {
         self.populations
             .iter()
             .enumerate()
@@ -89,7 +89,7 @@ impl Side {
             .fold(0, |m, (i, _)| m | (1 << i))
     }
 
-    fn keys_in(&self, mask: u64) -> impl Iterator<Item = String> + '_ {
+    pub(super) fn keys_in(&self, mask: u64) -> impl Iterator<Item = String> + '_ {
         self.populations
             .iter()
             .enumerate()
@@ -101,7 +101,7 @@ impl Side {
         keys.iter().fold(0, |m, k| m | self.bit_of(k))
     }
 
-    fn bit_of(&self, key: &str) -> u64 {
+    pub(super) fn bit_of(&self, key: &str) -> u64 {
         self.populations
             .iter()
             .position(|p| p.key == key)
@@ -252,7 +252,7 @@ fn pairs(ours: &Side, theirs: &Side, recorded: u64) -> Vec<Pair> {
 
 /// The fields of one of a side's records that its shares for the record's populations
 /// allow, together.
-fn record_label(side: &Side, index: usize, shared: u64) -> Map<String, Value> {
+pub(super) fn record_label(side: &Side, index: usize, shared: u64) -> Map<String, Value> {
     let wanted: Vec<SharedField> = side
         .keys_in(shared)
         .flat_map(|key| side.policy.share(&key).fields.clone())

@@ -173,8 +173,10 @@ async fn own_run(ex: &mut Exec<'_>, actor: &Actor, id: MappingRunId) -> Result<(
     let run = store::find(ex, id.as_uuid())
         .await?
         .ok_or(Error::NotFound)?;
+    // A private run is the vendor's view of a mapping with another server: the partner
+    // organisation standing for that server has none here.
     if let Some(s) = actor.partner_scope()
-        && s.org_id().as_uuid() != run.partner_org_id
+        && (s.org_id().as_uuid() != run.partner_org_id || run.mode == "private")
     {
         return Err(Error::NotFound);
     }
@@ -213,6 +215,19 @@ impl Services {
                 "both sides must opt in to mapping before it can run",
             ));
         }
+        let link = trellis_store::mapping::links::find(&mut tx.exec(), c.id).await?;
+        if let Some(l) = &link {
+            // A private connection is the vendor's: partners never use its link.
+            if actor.partner_scope().is_some() {
+                return Err(Error::Forbidden);
+            }
+            if l.role != "client" {
+                return Err(Error::InvalidState(
+                    "the other server redeemed this connection's invitation, so it starts the \
+                     mappings; each one it runs is stored here too",
+                ));
+            }
+        }
         if let Some(pending) = store::pending(&mut tx.exec(), c.id).await? {
             return Ok(MappingRun::from(&pending));
         }
@@ -220,7 +235,7 @@ impl Services {
             id: MappingRunId::new().as_uuid(),
             connection_id: c.id,
             partner_org_id: c.partner_org_id,
-            mode: "hosted".to_owned(),
+            mode: if link.is_some() { "private" } else { "hosted" }.to_owned(),
             status: "queued".to_owned(),
             progress: 0,
             stage: "queued".to_owned(),
@@ -276,7 +291,12 @@ impl Services {
         self.mapping_connection(actor, connection).await?;
         let mut c = self.db().read().await?;
         let rows = store::of_connection(&mut c.exec(), connection.as_uuid(), RUNS_LISTED).await?;
-        Ok(rows.iter().map(MappingRun::from).collect())
+        let partner = actor.partner_scope().is_some();
+        Ok(rows
+            .iter()
+            .filter(|r| !(partner && r.mode == "private"))
+            .map(MappingRun::from)
+            .collect())
     }
 
     /// One run, with its progress.
@@ -447,7 +467,7 @@ impl Services {
         }
     }
 
-    async fn progress(&self, run: Uuid, progress: i64, stage: &str) -> Result<()> {
+    pub(super) async fn progress(&self, run: Uuid, progress: i64, stage: &str) -> Result<()> {
         let mut tx = self.db().begin().await?;
         store::set_progress(
             &mut tx.exec(),
@@ -463,6 +483,12 @@ impl Services {
     }
 
     async fn compute_run(&self, run: &RunRow) -> Result<()> {
+        if run.mode == "private" {
+            return match self.private_mode(run.connection_id).await? {
+                Some(link) => self.compute_private_run(run, &link).await,
+                None => Err(Error::InvalidState("the connection is no longer linked")),
+            };
+        }
         self.progress(run.id, 5, "reading both sides' accounts")
             .await?;
         let partner = OrgId::from_uuid(run.partner_org_id);
@@ -558,7 +584,7 @@ fn policy_json(p: &SharingPolicy) -> Value {
 }
 
 /// Writes one side's view of a run.
-async fn store_view(
+pub(super) async fn store_view(
     ex: &mut Exec<'_>,
     run: Uuid,
     viewer: OrgId,

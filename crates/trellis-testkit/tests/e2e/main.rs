@@ -20,6 +20,7 @@ mod deal_pages;
 mod deals;
 mod isolation;
 mod mapping_pages;
+mod mapping_private;
 mod openapi;
 mod pages;
 mod platform;

@@ -25,6 +25,7 @@ use super::extract::{ApiActor, ApiId, ApiJson, ApiQuery};
 use crate::error::{ApiResult, Problem};
 use crate::state::AppState;
 
+pub mod links;
 pub mod runs;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -45,6 +46,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(preview))
         .routes(routes!(list_accounts, upload_accounts))
         .merge(runs::routes())
+        .merge(links::routes())
 }
 
 /// A population of your side's accounts.

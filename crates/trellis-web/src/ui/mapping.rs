@@ -11,7 +11,8 @@ use axum::response::IntoResponse;
 use trellis_domain::mapping::{Share, ShareLevel, SharedField, SharingPolicy};
 use trellis_domain::{MappingConnectionId, OrgId, Permission};
 use trellis_service::mapping::{
-    Connection, MappingRun, PolicyScope, Population, PreviewLine, StoredPolicy,
+    Connection, MappingRun, PolicyScope, Population, PreviewLine, PsiInvitation, PsiLink,
+    StoredPolicy,
 };
 
 use super::book::RouteBook;
@@ -23,6 +24,7 @@ use super::form::{Errors, FormData, PageId, failed};
 use super::session::{Session, Side, SideSession};
 use super::view::{Choice, Chrome, Look as _};
 
+mod links;
 mod populations;
 mod runs;
 
@@ -36,6 +38,9 @@ pub(crate) struct Paths {
     pub(crate) connection_policy: &'static str,
     pub(crate) connection_reset: &'static str,
     pub(crate) connection_runs: &'static str,
+    /// Private mapping with another Trellis server: the vendor's console only.
+    pub(crate) connection_invite: Option<&'static str>,
+    pub(crate) connection_link: Option<&'static str>,
     pub(crate) run: &'static str,
     pub(crate) run_progress: &'static str,
     pub(crate) run_csv: &'static str,
@@ -54,6 +59,8 @@ pub(crate) const CONSOLE: Paths = Paths {
     connection_policy: "/console/mapping/connections/{id}/policy",
     connection_reset: "/console/mapping/connections/{id}/policy/reset",
     connection_runs: "/console/mapping/connections/{id}/runs",
+    connection_invite: Some("/console/mapping/connections/{id}/invitations"),
+    connection_link: Some("/console/mapping/connections/{id}/link"),
     run: "/console/mapping/runs/{id}",
     run_progress: "/console/mapping/runs/{id}/progress",
     run_csv: "/console/mapping/runs/{id}/overlaps.csv",
@@ -72,6 +79,8 @@ pub(crate) const PORTAL: Paths = Paths {
     connection_policy: "/portal/mapping/connections/{id}/policy",
     connection_reset: "/portal/mapping/connections/{id}/policy/reset",
     connection_runs: "/portal/mapping/connections/{id}/runs",
+    connection_invite: None,
+    connection_link: None,
     run: "/portal/mapping/runs/{id}",
     run_progress: "/portal/mapping/runs/{id}/progress",
     run_csv: "/portal/mapping/runs/{id}/overlaps.csv",
@@ -83,6 +92,12 @@ pub(crate) const PORTAL: Paths = Paths {
 
 /// Registers the shared pages of one area.
 pub(crate) fn routes<S: SideSession>(book: RouteBook, paths: &Paths) -> RouteBook {
+    let book = match (paths.connection_invite, paths.connection_link) {
+        (Some(invite), Some(link)) => book
+            .post(invite, links::invite::<S>)
+            .post(link, links::link::<S>),
+        _ => book,
+    };
     book.get(paths.index, index::<S>)
         .get(paths.policy, default_policy::<S>)
         .post(paths.policy, save_default::<S>)
@@ -330,6 +345,12 @@ struct PolicyPage {
     /// The connection's latest mappings.
     runs: Vec<MappingRun>,
     errors: Errors,
+    /// The vendor's admins, on a connection: its link to another Trellis server.
+    link: Option<PsiLink>,
+    /// An invitation just made, shown once.
+    invitation: Option<PsiInvitation>,
+    /// The link form's address as typed.
+    link_url: String,
 }
 
 impl PolicyPage {
@@ -363,6 +384,12 @@ impl PolicyPage {
                 format!("{base}/connections/{id}/policy"),
             ),
         };
+        let link = match &connection {
+            Some(c) if s.side == Side::Console && s.can(Permission::MappingManage) => {
+                Some(s.services.psi_link(&s.actor, c.id).await?)
+            }
+            _ => None,
+        };
         let written = submitted.unwrap_or(&stored.policy);
         let title = connection.as_ref().map_or_else(
             || "Default sharing policy".to_owned(),
@@ -387,6 +414,9 @@ impl PolicyPage {
             runs,
             errors,
             base,
+            link,
+            invitation: None,
+            link_url: String::new(),
         })
     }
 

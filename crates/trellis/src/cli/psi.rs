@@ -710,6 +710,7 @@ fn side_of(
                 counts,
                 records: Vec::new(),
             },
+            ..SideInput::default()
         },
         names: Vec::with_capacity(table.rows.len()),
         ids: Vec::with_capacity(table.rows.len()),
