@@ -266,31 +266,35 @@ pub(super) fn record_label(side: &Side, index: usize, shared: u64) -> Map<String
     super::shared_fields(&side.accounts[index], &fields)
 }
 
+/// Accounts, built-in populations and policies for the tests of both modes' views.
 #[cfg(test)]
-mod tests {
-    use trellis_domain::mapping::Share;
+pub(crate) mod fixtures {
+    use trellis_domain::mapping::{Builtin, Share, ShareLevel, SharedField, SharingPolicy};
+    use trellis_store::mapping::facts::FactsRow;
 
-    use super::*;
+    use crate::mapping::Population;
 
-    fn account(name: &str, domain: &str, relationship: &str, open: i64) -> FactsRow {
+    /// An account in Germany.
+    pub(crate) fn account(name: &str, domain: &str, relationship: &str, open: i64) -> FactsRow {
         FactsRow {
             id: uuid::Uuid::now_v7(),
             name: name.into(),
             domain: domain.into(),
             country: "DE".into(),
-            industry: String::new(),
+            industry: "Software".into(),
             account_type: String::new(),
             relationship: relationship.into(),
             owner_name: format!("owner of {name}"),
-            employees: None,
+            employees: Some(50),
             open_opportunities: open,
         }
     }
 
-    fn builtins() -> Vec<super::super::Population> {
+    /// The three built-in populations.
+    pub(crate) fn builtins() -> Vec<Population> {
         Builtin::ALL
             .iter()
-            .map(|b| super::super::Population {
+            .map(|b| Population {
                 id: trellis_domain::PopulationId::new(),
                 org_id: trellis_domain::OrgId::new(),
                 key: b.as_str().into(),
@@ -305,23 +309,31 @@ mod tests {
             .collect()
     }
 
-    fn policy(shares: &[(&str, ShareLevel, &[SharedField])], min: Option<u32>) -> SharingPolicy {
+    /// A policy from `(population, level, fields)`.
+    pub(crate) fn policy(
+        shares: &[(&str, ShareLevel, &[SharedField])],
+        min: Option<u32>,
+    ) -> SharingPolicy {
         SharingPolicy {
             populations: shares
                 .iter()
                 .map(|(k, level, fields)| {
-                    (
-                        (*k).to_owned(),
-                        Share {
-                            level: *level,
-                            fields: fields.to_vec(),
-                        },
-                    )
+                    let share = Share {
+                        level: *level,
+                        fields: fields.to_vec(),
+                    };
+                    ((*k).to_owned(), share)
                 })
                 .collect(),
             min_count: min,
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{account, builtins, policy};
+    use super::*;
 
     fn cell<'a>(v: &'a View, ours: &str, theirs: &str) -> Option<&'a Cell> {
         v.cells

@@ -138,6 +138,17 @@ pub struct OverlapItem {
     pub flagged: bool,
 }
 
+impl OverlapItem {
+    /// One of their shared fields as text: empty when not shared or unknown.
+    pub fn field_text(&self, key: &str) -> String {
+        match self.their_fields.get(key) {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(s)) => s.clone(),
+            Some(v) => v.to_string(),
+        }
+    }
+}
+
 fn split(list: &str) -> Vec<String> {
     list.split(',')
         .filter(|k| !k.is_empty())
@@ -432,11 +443,7 @@ impl Services {
                 if i.flagged { "yes" } else { "" }.to_owned(),
             ]
             .into_iter()
-            .chain(fields.iter().map(|f| match i.their_fields.get(*f) {
-                None | Some(Value::Null) => String::new(),
-                Some(Value::String(s)) => s.clone(),
-                Some(v) => v.to_string(),
-            }))
+            .chain(fields.iter().map(|f| i.field_text(f)))
             .collect::<Vec<_>>()
         });
         Ok(trellis_csv::write_neutralised(

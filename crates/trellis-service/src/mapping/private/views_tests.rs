@@ -1,60 +1,11 @@
 //! Private mode reaches hosted mode's view: the conversions, run through the engine's
 //! reference outcome, give exactly what `overlap::view` computes from both sides' accounts.
 
-use trellis_domain::mapping::{Builtin, Share, ShareLevel, SharedField, SharingPolicy};
-use trellis_store::mapping::facts::FactsRow;
+use trellis_domain::mapping::{ShareLevel, SharedField, SharingPolicy};
 
+use super::super::super::overlap::fixtures::{account, builtins, policy};
 use super::super::super::overlap::{self, Side, View};
 use super::*;
-
-fn account(name: &str, domain: &str, relationship: &str, open: i64) -> FactsRow {
-    FactsRow {
-        id: uuid::Uuid::now_v7(),
-        name: name.into(),
-        domain: domain.into(),
-        country: "DE".into(),
-        industry: "Software".into(),
-        account_type: String::new(),
-        relationship: relationship.into(),
-        owner_name: format!("owner of {name}"),
-        employees: Some(50),
-        open_opportunities: open,
-    }
-}
-
-fn builtins() -> Vec<super::super::super::Population> {
-    Builtin::ALL
-        .iter()
-        .map(|b| super::super::super::Population {
-            id: trellis_domain::PopulationId::new(),
-            org_id: trellis_domain::OrgId::new(),
-            key: b.as_str().into(),
-            name: b.as_str().into(),
-            description: String::new(),
-            filter: b.filter(),
-            builtin: true,
-            member_count: 0,
-            counted_at: None,
-            version: 1,
-        })
-        .collect()
-}
-
-fn policy(shares: &[(&str, ShareLevel, &[SharedField])], min: Option<u32>) -> SharingPolicy {
-    SharingPolicy {
-        populations: shares
-            .iter()
-            .map(|(k, level, fields)| {
-                let share = Share {
-                    level: *level,
-                    fields: fields.to_vec(),
-                };
-                ((*k).to_owned(), share)
-            })
-            .collect(),
-        min_count: min,
-    }
-}
 
 /// A view with its pairs in one order, to compare.
 fn canonical(mut v: View) -> (Vec<overlap::Cell>, Vec<String>) {

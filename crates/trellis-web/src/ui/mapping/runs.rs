@@ -98,14 +98,6 @@ struct RunPage {
 }
 
 impl RunPage {
-    fn field(item: &OverlapItem, key: &str) -> String {
-        match item.their_fields.get(key) {
-            None | Some(serde_json::Value::Null) => String::new(),
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(v) => v.to_string(),
-        }
-    }
-
     fn population_name(&self, key: &str, ours: bool) -> String {
         let list = if ours {
             self.rows.iter().map(|r| &r.population).collect::<Vec<_>>()
@@ -158,6 +150,16 @@ fn heat_rows(base: &str, run: MappingRunId, m: &OverlapMatrix) -> Vec<HeatRow> {
         .collect()
 }
 
+/// The overlap filters of the page's query (also the CSV link's).
+fn filter_of(q: &Query) -> OverlapFilter {
+    OverlapFilter {
+        ours: q.opt("ours"),
+        theirs: q.opt("theirs"),
+        flagged: q.opt("flagged").is_some(),
+        q: q.opt("q"),
+    }
+}
+
 /// A mapping: its progress, then the matrix and the overlapping accounts.
 pub(super) async fn page<S: SideSession>(
     s: S,
@@ -172,12 +174,7 @@ pub(super) async fn page<S: SideSession>(
     let other = other_side(&s, &connection);
     let base = base(&s);
     let running = run.status == "queued" || run.status == "running";
-    let filter = OverlapFilter {
-        ours: q.opt("ours"),
-        theirs: q.opt("theirs"),
-        flagged: q.opt("flagged").is_some(),
-        q: q.opt("q"),
-    };
+    let filter = filter_of(&q);
     let mut page = RunPage {
         chrome: s.chrome(format!("Mapping with {other}")),
         base: base.clone(),
@@ -285,15 +282,9 @@ pub(super) async fn csv<S: SideSession>(
     PageId(id): PageId<MappingRunId>,
     q: Query,
 ) -> PageResult {
-    let filter = OverlapFilter {
-        ours: q.opt("ours"),
-        theirs: q.opt("theirs"),
-        flagged: q.opt("flagged").is_some(),
-        q: q.opt("q"),
-    };
     let body = s
         .services
-        .mapping_overlaps_csv(&s.actor, id, &filter)
+        .mapping_overlaps_csv(&s.actor, id, &filter_of(&q))
         .await?;
     Ok(download::csv(&format!("mapping-{id}.csv"), body))
 }
