@@ -66,7 +66,7 @@ impl CountsKey {
 
     /// The key's id for caches: a digest that does not reveal it.
     pub fn id(&self) -> [u8; 16] {
-        crate::cache::digest(&[b"trellis-psi counts key id v1", &self.0])
+        crate::cache::key_id(&[b"trellis-psi counts key id v1", &self.0])
     }
 
     /// The scalar of one population slot.
@@ -137,18 +137,21 @@ impl Handshake {
     }
 }
 
-/// The slots set in any item's mask, ascending, with their member indices.
+/// The slots set in any item's mask, ascending, with their member indices (one pass over the
+/// items).
 pub(crate) fn members(items: &[CountsItem]) -> Vec<(u8, Vec<u32>)> {
+    let mut by_slot: Vec<Vec<u32>> = vec![Vec::new(); usize::from(MAX_POPULATIONS)];
+    for (i, it) in items.iter().enumerate() {
+        let mut mask = it.populations;
+        while mask != 0 {
+            let slot = mask.trailing_zeros() as usize;
+            by_slot[slot].push(u32::try_from(i).unwrap_or(u32::MAX));
+            mask &= mask - 1;
+        }
+    }
     (0..MAX_POPULATIONS)
-        .filter_map(|slot| {
-            let m: Vec<u32> = items
-                .iter()
-                .enumerate()
-                .filter(|(_, it)| it.populations >> slot & 1 == 1)
-                .map(|(i, _)| u32::try_from(i).unwrap_or(u32::MAX))
-                .collect();
-            (!m.is_empty()).then_some((slot, m))
-        })
+        .zip(by_slot)
+        .filter(|(_, m)| !m.is_empty())
         .collect()
 }
 
@@ -197,13 +200,12 @@ impl Side {
             .collect();
         let keys: Vec<Key> = items.into_iter().map(|i| i.key).collect();
         let cache = cache.filter(|c| c.key_id() == key.id());
-        let (own, computed_own) = own_values(&keys, &pops, &halves, cache.as_ref());
-        let mut next_cache = Vec::with_capacity(2 * keys.len());
-        for ((slot, m), values) in pops.iter().zip(&own) {
-            for (&i, v) in m.iter().zip(values) {
-                next_cache.push((own_digest(*slot, &keys[i as usize]), *v));
-            }
-        }
+        let Own {
+            values: own,
+            entries: mut next_cache,
+            computed: computed_own,
+        } = own_values(&keys, &pops, &halves, cache.as_ref());
+        next_cache.reserve(next_cache.len());
         Self {
             key_id: key.id(),
             keys,
@@ -296,49 +298,76 @@ impl Side {
     }
 }
 
-/// One batch of `own_values`: (population, position, value) triples, and how many were
-/// computed.
-type Batch = (Vec<(usize, usize, [u8; 32])>, usize);
+/// One batch of `own_values`: (population, position, digest, value) for each of its places,
+/// and how many of the values were computed.
+type Batch = (Vec<(u32, u32, crate::cache::KeyDigest, [u8; 32])>, usize);
+
+/// A side's own blinded values.
+pub(crate) struct Own {
+    /// Per population, in member order.
+    pub(crate) values: Vec<Vec<[u8; 32]>>,
+    /// The same values named for the next session's cache.
+    pub(crate) entries: Vec<(crate::cache::KeyDigest, [u8; 32])>,
+    /// How many were computed rather than taken from the cache.
+    pub(crate) computed: usize,
+}
 
 /// A side's own blinded values: `enc(s_p·H(x))` for every (population, member), computed with
 /// one hash per item however many populations it is in, or taken from `cache` (entries named
-/// `own(slot, key)`). Returns the values per population, in member order, and how many were
-/// computed.
+/// `own(slot, key)`).
 pub(crate) fn own_values(
     keys: &[Key],
     pops: &[(u8, Vec<u32>)],
     halves: &[Scalar],
     cache: Option<&crate::Cache>,
-) -> (Vec<Vec<[u8; 32]>>, usize) {
+) -> Own {
     use curve25519_dalek::ristretto::RistrettoPoint;
     use rayon::prelude::*;
 
     let suite = crate::oprf::Suite::new();
-    // Per item, its (population index, position among the population's members).
-    let mut places: Vec<Vec<(usize, usize)>> = vec![Vec::new(); keys.len()];
-    for (p, (_, members)) in pops.iter().enumerate() {
-        for (pos, &i) in members.iter().enumerate() {
-            places[i as usize].push((p, pos));
+    // Each item's places (population index, position among its members), item by item:
+    // `places[starts[i]..starts[i + 1]]`, one allocation for all items.
+    let mut starts = vec![0u32; keys.len() + 1];
+    for (_, members) in pops {
+        for &i in members {
+            starts[i as usize + 1] += 1;
         }
     }
-    let items: Vec<usize> = (0..keys.len()).filter(|&i| !places[i].is_empty()).collect();
+    for i in 0..keys.len() {
+        starts[i + 1] += starts[i];
+    }
+    let mut places = vec![(0u32, 0u32); starts[keys.len()] as usize];
+    let mut next = starts.clone();
+    for (p, (_, members)) in pops.iter().enumerate() {
+        for (pos, &i) in members.iter().enumerate() {
+            let at = &mut next[i as usize];
+            places[*at as usize] = (
+                u32::try_from(p).unwrap_or(u32::MAX),
+                u32::try_from(pos).unwrap_or(u32::MAX),
+            );
+            *at += 1;
+        }
+    }
+    let items: Vec<usize> = (0..keys.len())
+        .filter(|&i| starts[i] < starts[i + 1])
+        .collect();
     let computed: Vec<Batch> = items
         .par_chunks(crate::BATCH)
         .map(|batch| {
             let mut done = Vec::new();
-            let mut todo: Vec<(usize, usize)> = Vec::new();
+            let mut todo = Vec::new();
             let mut points: Vec<RistrettoPoint> = Vec::new();
             for &i in batch {
                 let mut h = None;
-                for &(p, pos) in &places[i] {
-                    let d = own_digest(pops[p].0, &keys[i]);
+                for &(p, pos) in &places[starts[i] as usize..starts[i + 1] as usize] {
+                    let d = own_digest(pops[p as usize].0, &keys[i]);
                     if let Some(v) = cache.and_then(|c| c.get(&d)) {
-                        done.push((p, pos, *v));
+                        done.push((p, pos, d, *v));
                     } else {
                         let point =
                             *h.get_or_insert_with(|| suite.hash_to_group(keys[i].as_bytes()));
-                        points.push(halves[p] * point);
-                        todo.push((p, pos));
+                        points.push(halves[p as usize] * point);
+                        todo.push((p, pos, d));
                     }
                 }
             }
@@ -347,20 +376,27 @@ pub(crate) fn own_values(
             done.extend(
                 todo.into_iter()
                     .zip(encoded)
-                    .map(|((p, pos), e)| (p, pos, e)),
+                    .map(|((p, pos, d), e)| (p, pos, d, e)),
             );
             (done, n)
         })
         .collect();
-    let mut out: Vec<Vec<[u8; 32]>> = pops.iter().map(|(_, m)| vec![[0u8; 32]; m.len()]).collect();
+    let mut values: Vec<Vec<[u8; 32]>> =
+        pops.iter().map(|(_, m)| vec![[0u8; 32]; m.len()]).collect();
+    let mut entries = Vec::with_capacity(places.len());
     let mut n = 0;
     for (done, fresh) in computed {
         n += fresh;
-        for (p, pos, e) in done {
-            out[p][pos] = e;
+        for (p, pos, d, e) in done {
+            values[p as usize][pos as usize] = e;
+            entries.push((d, e));
         }
     }
-    (out, n)
+    Own {
+        values,
+        entries,
+        computed: n,
+    }
 }
 
 /// The cache name of a side's own value for a key in a population.

@@ -23,6 +23,7 @@ pub mod keys;
 pub mod local;
 pub mod opcost;
 pub mod oprf;
+mod radix;
 pub mod record;
 pub mod wire;
 mod xmd;

@@ -241,57 +241,130 @@ impl Setup {
 /// Some records' distinct keys with their digests, and each record's keys as indices into
 /// them (each once). Keys are told apart by digest, so no key is copied.
 pub(crate) struct Indexed {
+    /// Distinct keys in digest order.
     pub(crate) keys: Vec<Key>,
     pub(crate) digests: Vec<KeyDigest>,
-    pub(crate) records: Vec<Vec<u32>>,
+    pub(crate) records: RecordKeys,
 }
 
+/// Each record's distinct keys, all records in one array (a million records would otherwise
+/// be a million small allocations).
+#[derive(Debug, Default)]
+pub(crate) struct RecordKeys {
+    /// Record `r`'s keys are `ids[starts[r]..starts[r + 1]]`, ascending.
+    starts: Vec<u32>,
+    ids: Vec<u32>,
+}
+
+impl RecordKeys {
+    pub(crate) fn len(&self) -> usize {
+        self.starts.len().saturating_sub(1)
+    }
+
+    pub(crate) fn of(&self, record: usize) -> &[u32] {
+        &self.ids[self.starts[record] as usize..self.starts[record + 1] as usize]
+    }
+}
+
+/// Indexes the records' keys: digests in parallel, then distinct keys found by sorting the
+/// digests (in parallel) rather than through a hash map, which at a million keys took most of
+/// a refresh's preparation.
 pub(crate) fn index_keys(records: Vec<Vec<Key>>) -> Indexed {
     use rayon::prelude::*;
-    // Every key's digest, records one after another.
-    let mut flat = records
+    let to_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let mut starts = Vec::with_capacity(records.len() + 1);
+    starts.push(0u32);
+    let mut flat: Vec<Option<Key>> = Vec::with_capacity(records.len());
+    for r in records {
+        flat.extend(r.into_iter().map(Some));
+        starts.push(to_u32(flat.len()));
+    }
+    let mut sorted: Vec<(KeyDigest, u32)> = flat
         .par_iter()
-        .flat_map_iter(|r| r.iter().map(|k| digest(&[k.as_bytes()])))
-        .collect::<Vec<KeyDigest>>()
-        .into_iter();
-    let mut index: rustc_hash::FxHashMap<KeyDigest, u32> = rustc_hash::FxHashMap::default();
-    index.reserve(records.len());
-    let (mut keys, mut digests) = (Vec::new(), Vec::new());
-    let records = records
-        .into_iter()
-        .map(|r| {
-            let mut ids: Vec<u32> = r
-                .into_iter()
-                .zip(flat.by_ref())
-                .map(|(k, d)| {
-                    *index.entry(d).or_insert_with(|| {
-                        keys.push(k);
-                        digests.push(d);
-                        u32::try_from(keys.len() - 1).unwrap_or(u32::MAX)
-                    })
-                })
-                .collect();
-            ids.sort_unstable();
-            ids.dedup();
-            ids.shrink_to_fit();
-            ids
+        .enumerate()
+        .map(|(i, k)| {
+            let bytes = k.as_ref().map_or(&[][..], Key::as_bytes);
+            (digest(&[bytes]), to_u32(i))
         })
         .collect();
+    sorted.par_sort_unstable();
+    // Distinct keys in digest order; each flat position's distinct key.
+    let (mut keys, mut digests) = (Vec::new(), Vec::new());
+    let mut id_of = vec![0u32; flat.len()];
+    for (d, pos) in sorted {
+        if digests.last() != Some(&d) {
+            // Each position comes once, so the first of a digest still holds its key.
+            if let Some(k) = flat[pos as usize].take() {
+                keys.push(k);
+                digests.push(d);
+            }
+        }
+        id_of[pos as usize] = to_u32(digests.len() - 1);
+    }
+    let mut ids = Vec::with_capacity(id_of.len());
+    let mut compact = Vec::with_capacity(starts.len());
+    compact.push(0u32);
+    for w in starts.windows(2) {
+        let from = ids.len();
+        ids.extend_from_slice(&id_of[w[0] as usize..w[1] as usize]);
+        ids[from..].sort_unstable();
+        let mut kept = from;
+        for i in from..ids.len() {
+            if i == from || ids[i] != ids[kept - 1] {
+                ids[kept] = ids[i];
+                kept += 1;
+            }
+        }
+        ids.truncate(kept);
+        compact.push(to_u32(ids.len()));
+    }
     Indexed {
         keys,
         digests,
-        records,
+        records: RecordKeys {
+            starts: compact,
+            ids,
+        },
     }
 }
 
 /// The id of an OPRF key as both sides name it: a digest of its public key.
 pub(crate) fn key_id(public_key: &[u8; 32]) -> [u8; 16] {
-    crate::cache::digest(&[b"trellis-psi key id v1", public_key])
+    crate::cache::key_id(&[b"trellis-psi key id v1", public_key])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each record lists each of its distinct keys once, keys shared between records are one
+    /// key, and a record without keys has none.
+    #[test]
+    fn indexing_finds_each_records_distinct_keys() {
+        let k = |d: &str| crate::keys::domain(d).unwrap();
+        let records = vec![
+            vec![k("a.com"), k("b.com"), k("a.com")],
+            vec![],
+            vec![k("b.com")],
+            vec![k("c.com"), k("c.com")],
+        ];
+        let Indexed {
+            keys,
+            digests,
+            records,
+        } = index_keys(records);
+        assert_eq!(keys.len(), 3);
+        assert!(digests.windows(2).all(|w| w[0] < w[1]));
+        let names =
+            |r: usize| -> Vec<&Key> { records.of(r).iter().map(|&i| &keys[i as usize]).collect() };
+        assert_eq!(records.len(), 4);
+        let mut first = names(0);
+        first.sort();
+        assert_eq!(first, [&k("a.com"), &k("b.com")]);
+        assert!(names(1).is_empty());
+        assert_eq!(names(2), [&k("b.com")]);
+        assert_eq!(names(3), [&k("c.com")]);
+    }
 
     #[test]
     fn tags_grow_with_the_sets() {

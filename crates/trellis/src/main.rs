@@ -22,6 +22,13 @@ use clap::Parser as _;
 use crate::cli::{Cli, Command, ConfigCommand};
 use crate::config::ConfigError;
 
+/// mimalloc rather than glibc's malloc: with many threads (tokio's and rayon's) glibc keeps
+/// freed memory in per-thread arenas and, once a large buffer was freed, serves buffers up to
+/// 32 MB from them instead of the system; a million-account mapping peaked 20–35 % higher
+/// (and unevenly, 936–1,072 MiB) on glibc than the memory it actually held (760 MiB).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {

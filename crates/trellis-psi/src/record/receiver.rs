@@ -6,12 +6,13 @@ use curve25519_dalek::scalar::Scalar;
 use rand_core::{CryptoRng, RngCore};
 use rayon::prelude::*;
 
-use super::{EntryKdf, Hello, Indexed, SEED_LEN, Setup, WRAP_LEN, index_keys};
+use super::{EntryKdf, Hello, Indexed, RecordKeys, SEED_LEN, Setup, WRAP_LEN, index_keys};
 use crate::cache::{Cache, KeyDigest};
 use crate::chunk::{self, SessionSecret};
 use crate::group;
 use crate::keys::{KEY_FORMAT_VERSION, Key};
 use crate::oprf::{Suite, decompress, output_hash};
+use crate::radix::RadixIndex;
 use crate::wire::{Frame, Kind, SessionId, records};
 use crate::{BATCH, Config, Error};
 
@@ -36,8 +37,9 @@ struct Session {
     to_blind: Vec<u32>,
     evaluated: Vec<bool>,
     /// (tag as a big-endian number, wrap), sorted by tag once every chunk is in: half the
-    /// memory of a hash map, looked up by binary search.
+    /// memory of a hash map, looked up through `index`.
     entries: Vec<(u128, [u8; WRAP_LEN])>,
+    index: RadixIndex,
     entries_seen: Vec<bool>,
     sealed: Vec<u8>,
     labels_seen: Vec<bool>,
@@ -52,7 +54,7 @@ pub struct RecordReceiver {
     keys: Vec<Key>,
     digests: Vec<KeyDigest>,
     /// Each record's distinct keys.
-    record_keys: Vec<Vec<u32>>,
+    record_keys: RecordKeys,
     /// `enc(k·H(y))` per distinct key, once known (from the cache or the evaluation).
     issued: Vec<Option<[u8; 32]>>,
     cache: Option<Cache>,
@@ -151,6 +153,7 @@ impl RecordReceiver {
             table,
             evaluated: vec![false; chunks as usize],
             entries: Vec::new(),
+            index: RadixIndex::default(),
             entries_seen: vec![false; entry_chunks],
             sealed: Vec::new(),
             labels_seen: vec![false; label_chunks as usize],
@@ -311,6 +314,8 @@ impl RecordReceiver {
         s.entries_seen[c] = true;
         if s.entries_seen.iter().all(|&x| x) {
             s.entries.par_sort_unstable_by_key(|e| e.0);
+            let bits = 8 * u32::from(s.setup.tag_len) - 32;
+            s.index = RadixIndex::new(s.entries.len(), |i| lead(s.entries[i].0, bits));
         }
         Ok(())
     }
@@ -378,13 +383,14 @@ impl RecordReceiver {
             .zip(&issued)
             .map(|(k, e)| matches(s, &output_hash(k.as_bytes(), e)))
             .collect::<Result<_, _>>()?;
-        let overlaps = self
-            .record_keys
-            .iter()
-            .enumerate()
-            .filter_map(|(record, ids)| {
-                let mut hits: Vec<&(u32, Vec<u8>)> =
-                    ids.iter().flat_map(|&i| &found[i as usize]).collect();
+        let overlaps = (0..self.record_keys.len())
+            .filter_map(|record| {
+                let mut hits: Vec<&(u32, Vec<u8>)> = self
+                    .record_keys
+                    .of(record)
+                    .iter()
+                    .flat_map(|&i| &found[i as usize])
+                    .collect();
                 if hits.is_empty() {
                     return None;
                 }
@@ -413,9 +419,15 @@ fn matches(s: &Session, output: &crate::oprf::Output) -> Result<Vec<(u32, Vec<u8
     let mut out = Vec::new();
     for occ in 0u32.. {
         let okm = s.kdf.okm(output, occ);
-        let Ok(i) = s
-            .entries
-            .binary_search_by_key(&tag_value(&okm[..t]), |e| e.0)
+        let tag = tag_value(&okm[..t]);
+        let bucket = s
+            .index
+            .range(lead(tag, 8 * u32::try_from(t).unwrap_or(16) - 32));
+        // A binary search within the bucket: a sender that clusters its tags slows only
+        // itself down to an ordinary binary search.
+        let Ok(i) = s.entries[bucket.clone()]
+            .binary_search_by_key(&tag, |e| e.0)
+            .map(|i| bucket.start + i)
         else {
             break;
         };
@@ -440,6 +452,11 @@ fn matches(s: &Session, output: &crate::oprf::Output) -> Result<Vec<(u32, Vec<u8
         out.push((pos, s.kdf.open(&seed, sealed)?));
     }
     Ok(out)
+}
+
+/// A tag's leading 32 bits, for the radix index (`shift`: its bits beyond those).
+fn lead(tag: u128, shift: u32) -> u32 {
+    u32::try_from(tag >> shift).unwrap_or(u32::MAX)
 }
 
 /// A tag as a number, for hashing.

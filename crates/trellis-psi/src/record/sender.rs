@@ -8,7 +8,8 @@ use rayon::prelude::*;
 use zeroize::Zeroize as _;
 
 use super::{
-    EntryKdf, Hello, Indexed, SEAL_OVERHEAD, SEED_LEN, Setup, WRAP_LEN, index_keys, key_id, tag_len,
+    EntryKdf, Hello, Indexed, RecordKeys, SEAL_OVERHEAD, SEED_LEN, Setup, WRAP_LEN, index_keys,
+    key_id, tag_len,
 };
 use crate::cache::{Cache, KeyDigest};
 use crate::chunk::{self, SessionSecret};
@@ -30,13 +31,16 @@ pub struct SenderRecord {
 #[derive(Debug)]
 struct Session {
     id: [u8; 16],
-    secret: SessionSecret,
     kdf: EntryKdf,
     setup: Setup,
     /// Entries in the order sent: (distinct key, record position, occurrence).
     entries: Vec<(u32, u32, u32)>,
     /// Record positions in the order sent: position -> record index.
     order: Vec<u32>,
+    /// Each record position's label seed (empty without labels): drawn once per session,
+    /// since the entries and the labels both need them and a hash per use was a tenth of a
+    /// refresh.
+    seeds: Vec<[u8; SEED_LEN]>,
     receiver_chunk: usize,
 }
 
@@ -52,7 +56,7 @@ pub struct RecordSender {
     /// `enc(k·H(x))` for each distinct key.
     issued: Vec<[u8; 32]>,
     /// Each record's distinct keys.
-    record_keys: Vec<Vec<u32>>,
+    record_keys: RecordKeys,
     labels: Vec<Vec<u8>>,
     computed: usize,
     session: Option<Session>,
@@ -61,6 +65,9 @@ pub struct RecordSender {
 impl Drop for RecordSender {
     fn drop(&mut self) {
         self.k_eighth.zeroize();
+        if let Some(s) = &mut self.session {
+            s.seeds.zeroize();
+        }
     }
 }
 
@@ -144,6 +151,11 @@ impl RecordSender {
         let label_size = label_size(&self.labels);
         let order = chunk::permutation(self.labels.len(), &mut secret.rng(b"record order", 0));
         let entries = self.entries(&order, label_size > 0, &secret);
+        let seeds = if label_size > 0 {
+            label_seeds(&secret, order.len())
+        } else {
+            Vec::new()
+        };
         let point = (RISTRETTO_BASEPOINT_TABLE * &halve(self.key.scalar(), 1)).compress();
         let setup = Setup {
             key_format: KEY_FORMAT_VERSION,
@@ -164,11 +176,11 @@ impl RecordSender {
         };
         self.session = Some(Session {
             id: hello.session,
-            secret,
             kdf: EntryKdf::new(salt),
             setup,
             entries,
             order,
+            seeds,
             receiver_chunk: usize::try_from(h.chunk_size).unwrap_or(usize::MAX),
         });
         Ok(frame)
@@ -181,7 +193,7 @@ impl RecordSender {
         if labels {
             let mut seen = vec![0u32; self.keys.len()];
             for (pos, &r) in order.iter().enumerate() {
-                for &k in &self.record_keys[r as usize] {
+                for &k in self.record_keys.of(r as usize) {
                     let pos = u32::try_from(pos).unwrap_or(u32::MAX);
                     entries.push((k, pos, seen[k as usize]));
                     seen[k as usize] += 1;
@@ -275,7 +287,7 @@ impl RecordSender {
                 let okm = s.kdf.okm(&out, occ);
                 let mut e = okm[..t].to_vec();
                 if labels {
-                    let seed = label_seed(&s.secret, pos);
+                    let seed = s.seeds[pos as usize];
                     let pos = pos.to_be_bytes();
                     let plain = seed.iter().chain(&pos);
                     e.extend(plain.zip(&okm[t..t + WRAP_LEN]).map(|(a, b)| a ^ b));
@@ -305,9 +317,8 @@ impl RecordSender {
         let payload: Vec<u8> = range
             .into_par_iter()
             .flat_map_iter(|pos| {
-                let pos32 = u32::try_from(pos).unwrap_or(u32::MAX);
                 let label = &self.labels[s.order[pos] as usize];
-                s.kdf.seal(&label_seed(&s.secret, pos32), label, size)
+                s.kdf.seal(&s.seeds[pos], label, size)
             })
             .collect();
         debug_assert_eq!(payload.len() % (size + SEAL_OVERHEAD), 0);
@@ -337,9 +348,13 @@ fn label_size(labels: &[Vec<u8>]) -> usize {
     }
 }
 
-/// The seed of the label at a record position: fresh per session.
-fn label_seed(secret: &SessionSecret, pos: u32) -> [u8; SEED_LEN] {
-    let mut seed = [0u8; SEED_LEN];
-    seed.copy_from_slice(&secret.derive(b"label seed", u64::from(pos))[..SEED_LEN]);
-    seed
+/// The label seeds of `n` record positions, fresh per session: one ChaCha20 stream keyed by
+/// the session secret, so a resumed sender draws the same ones.
+fn label_seeds(secret: &SessionSecret, n: usize) -> Vec<[u8; SEED_LEN]> {
+    let mut rng = secret.rng(b"label seeds", 0);
+    let mut seeds = vec![[0u8; SEED_LEN]; n];
+    for s in &mut seeds {
+        rng.fill_bytes(s);
+    }
+    seeds
 }

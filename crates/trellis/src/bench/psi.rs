@@ -398,6 +398,8 @@ fn record_run(
     reset_peak_rss();
     let mut clock = Clock::start("sender_prepare");
     let mut sender = RecordSender::new(oprf.clone(), records, sender_cache.as_ref(), config);
+    // The sender needs its cache only to start; a server would not keep it around either.
+    drop(sender_cache);
     clock.mark("receiver_prepare");
     let mut receiver = RecordReceiver::new(ours, receiver_cache, config, &mut rng);
     let (overlaps, receiver_cache, traffic) =
