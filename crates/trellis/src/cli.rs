@@ -2,6 +2,7 @@
 //! own the work; nothing here touches the database.
 
 pub(crate) mod admin;
+pub(crate) mod attribute;
 pub(crate) mod bench;
 pub(crate) mod config;
 pub(crate) mod demo;
@@ -80,6 +81,10 @@ pub(crate) enum Command {
     Import(import::ImportArgs),
     /// Match two CRM exports of companies: writes our_id,their_id,score,reason.
     Match(matching::MatchArgs),
+    /// Multi-touch attribution of a journeys file (ChannelAttribution's path format): each
+    /// channel's attributed conversions and value, as a table, CSV or JSON. Values split to
+    /// the cent, so the channels' values add up exactly to the file's.
+    Attribute(attribute::AttributeArgs),
     /// Private account mapping with a partner (PSI): over HTTPS against its `trellis psi
     /// serve`, or through files for a partner offline. Neither side sees the other's other
     /// accounts.
@@ -206,6 +211,7 @@ impl Command {
             Command::Healthcheck(_)
             | Command::Config { .. }
             | Command::Match(_)
+            | Command::Attribute(_)
             | Command::Psi { .. }
             | Command::Bench { .. } => Overrides::default(),
         }
@@ -231,6 +237,7 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         Command::Demo(a) => Box::pin(demo::run(&a, config)).await,
         Command::Import(a) => import::run(&a, &config).await,
         Command::Match(a) => matching::run(&a),
+        Command::Attribute(a) => attribute::run(&a),
         Command::Psi { command } => psi::run(command).await,
         Command::Bench {
             command: BenchCommand::Api(a),

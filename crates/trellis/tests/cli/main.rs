@@ -6,6 +6,7 @@
     reason = "test helpers may panic"
 )]
 
+mod attribute;
 mod psi;
 
 use std::net::TcpListener;

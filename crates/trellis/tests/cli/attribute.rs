@@ -1,0 +1,62 @@
+//! `trellis attribute` on a journeys file.
+
+use super::{run, stderr, stdout, trellis};
+
+const JOURNEYS: &str = "path,total_conversions,total_conversion_value,total_null\n\
+    partnerA > webinar > email,1,1000.00,2\n\
+    email,0,0,5\n\
+    webinar > partnerA,2,250.01,0\n";
+
+fn attribute(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let file = dir.join("journeys.csv");
+    std::fs::write(&file, JOURNEYS).unwrap();
+    run(trellis().arg("attribute").arg(&file).args(args))
+}
+
+#[test]
+fn first_touch_credits_the_first_channel_and_the_value_adds_up_to_the_cent() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = attribute(dir.path(), &["--model", "first", "--format", "csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "channel,conversions,value\n\
+         partnerA,1.000000,1000.00\n\
+         webinar,2.000000,250.01\n\
+         email,0.000000,0.00\n"
+    );
+    // Linear: 1000.00 in thirds and 250.01 in halves; the odd cents go to the earlier touch.
+    let o = attribute(dir.path(), &["--model", "linear", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let value = |i: usize| report["channels"][i]["value"].as_i64().unwrap();
+    assert_eq!(
+        (value(0), value(1), value(2)),
+        (33_334 + 12_500, 33_333 + 12_501, 33_333)
+    );
+    assert_eq!(report["value"], 125_001);
+    let table = stdout(&attribute(dir.path(), &["--model", "u"]));
+    assert!(
+        table.lines().last().unwrap().starts_with("total"),
+        "{table}"
+    );
+    assert!(table.contains("1250.01"), "{table}");
+}
+
+#[test]
+fn bad_input_and_parameters_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = attribute(dir.path(), &["--model", "u", "--weights", "0.7,0.5"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("add up to 1.2"), "{}", stderr(&o));
+    let o = attribute(dir.path(), &["--model", "first", "--weights", "1,0"]);
+    assert!(stderr(&o).contains("u and w models only"), "{}", stderr(&o));
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "path,total_conversions\na,1\nb > ,1\n").unwrap();
+    let o = run(trellis().args(["attribute", "--model", "last"]).arg(&bad));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("line 3, column path: has an empty channel"),
+        "{}",
+        stderr(&o)
+    );
+}
