@@ -25,6 +25,21 @@ pub struct Journey {
     pub nulls: u64,
 }
 
+impl Journey {
+    /// A path without times or milestone: touches one unit apart, the middle one creating the
+    /// opportunity.
+    pub fn path(touches: Vec<Channel>, conversions: u64, value: i64, nulls: u64) -> Self {
+        Self {
+            touches,
+            ages: None,
+            milestone: None,
+            conversions,
+            value,
+            nulls,
+        }
+    }
+}
+
 /// Journeys over a set of named channels.
 #[derive(Debug, Clone, Default)]
 pub struct Journeys {
@@ -101,14 +116,7 @@ impl Journeys {
             let line = record.position().map_or(0, csv::Position::line);
             let (touches, conv, null, amount) = out.read_row(&record, &columns, line, decimals)?;
             let j = *by_path.entry(touches).or_insert_with_key(|touches| {
-                out.list.push(Journey {
-                    touches: touches.clone(),
-                    ages: None,
-                    milestone: None,
-                    conversions: 0,
-                    value: 0,
-                    nulls: 0,
-                });
+                out.list.push(Journey::path(touches.clone(), 0, 0, 0));
                 out.list.len() - 1
             });
             let journey = &mut out.list[j];

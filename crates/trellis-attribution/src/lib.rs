@@ -11,6 +11,7 @@
 //! Pure: no clock, no files, no environment. The caller reads the bytes and keeps the results.
 
 pub mod journey;
+pub mod markov;
 pub mod money;
 pub mod rules;
 

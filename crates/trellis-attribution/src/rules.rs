@@ -274,14 +274,7 @@ mod tests {
             (vec![b, a], 2, 1001),
             (vec![c], 0, 0),
         ] {
-            js.push(Journey {
-                touches,
-                ages: None,
-                milestone: None,
-                conversions,
-                value,
-                nulls: 1,
-            });
+            js.push(Journey::path(touches, conversions, value, 1));
         }
         let first = attribute(&js, &RuleModel::First).unwrap();
         assert_eq!(first.conversions, [1.0, 2.0, 0.0]);
@@ -329,7 +322,7 @@ mod tests {
                 prop_assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-9);
                 prop_assert!(w.iter().all(|x| *x >= 0.0));
                 let value = if conversions == 0 { 0 } else { value };
-                js.push(Journey { touches, ages: None, milestone: None, conversions, value, nulls: 0 });
+                js.push(Journey::path(touches, conversions, value, 0));
             }
             let a = attribute(&js, &model).unwrap();
             prop_assert_eq!(a.value.iter().sum::<i64>(), js.value());

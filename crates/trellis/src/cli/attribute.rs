@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use serde::Serialize;
+use trellis_attribution::markov;
 use trellis_attribution::money::format_amount;
 use trellis_attribution::rules::{self, RuleModel};
 use trellis_attribution::{Attribution, Journeys};
@@ -21,6 +22,9 @@ pub(crate) struct AttributeArgs {
     /// The attribution model.
     #[arg(long, value_enum)]
     pub model: ModelArg,
+    /// Markov: the chain's order, how many past channels a state remembers (1 to 4).
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub order: usize,
     /// Time-decay: the half-life in touches (a touch one step earlier counts 2^(-1/H) as much).
     #[arg(long, value_name = "H", default_value_t = 1.0)]
     pub half_life: f64,
@@ -48,6 +52,8 @@ pub(crate) enum ModelArg {
     TimeDecay,
     U,
     W,
+    /// Removal effects of a Markov chain of `--order`, solved exactly.
+    Markov,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -58,15 +64,40 @@ pub(crate) enum Format {
 }
 
 pub(crate) fn run(args: &AttributeArgs) -> anyhow::Result<()> {
-    let model = rule_model(args)?;
+    let model = if args.model == ModelArg::Markov {
+        if args.weights.is_some() {
+            bail!("--weights applies to the u and w models only");
+        }
+        if !markov::ORDERS.contains(&args.order) {
+            bail!(
+                "--order {} is not supported; the order is 1 to 4",
+                args.order
+            );
+        }
+        None
+    } else {
+        Some(rule_model(args)?)
+    };
     let bytes = read_input(&args.journeys)?;
     let journeys = Journeys::read_paths(&bytes, args.decimals)
         .with_context(|| format!("reading {}", args.journeys.display()))?;
-    let result = rules::attribute(&journeys, &model)?;
+    let (result, parameters) = if let Some(model) = &model {
+        (rules::attribute(&journeys, model)?, parameters(model))
+    } else {
+        let m = markov::attribute(&journeys, args.order)?;
+        let parameters = serde_json::json!({
+            "order": args.order,
+            "states": m.states,
+            "conversion_probability": m.conversion_probability,
+            "removal_effects": m.removal_effects,
+            "value_removal_effects": m.value_removal_effects,
+        });
+        (m.attribution, parameters)
+    };
     let text = match args.format {
         Format::Table => table(&result, args.decimals),
         Format::Csv => csv_text(&result, args.decimals),
-        Format::Json => json(args, &model, &journeys, &result)?,
+        Format::Json => json(args, parameters, &journeys, &result)?,
     };
     write_output(&args.out, text.as_bytes())
 }
@@ -111,6 +142,7 @@ fn rule_model(args: &AttributeArgs) -> anyhow::Result<RuleModel> {
         (ModelArg::TimeDecay, None) => RuleModel::TimeDecay {
             half_life: args.half_life,
         },
+        (ModelArg::Markov, None) => bail!("markov is not a rule model"),
     };
     model.validate()?;
     Ok(model)
@@ -214,13 +246,9 @@ struct JsonChannel<'a> {
     value_text: String,
 }
 
-fn json(
-    args: &AttributeArgs,
-    model: &RuleModel,
-    journeys: &Journeys,
-    result: &Attribution,
-) -> anyhow::Result<String> {
-    let parameters = match *model {
+/// A rule model's parameters, as the JSON report gives them.
+fn parameters(model: &RuleModel) -> serde_json::Value {
+    match *model {
         RuleModel::TimeDecay { half_life } => serde_json::json!({ "half_life": half_life }),
         RuleModel::U { first, last } => serde_json::json!({ "first": first, "last": last }),
         RuleModel::W {
@@ -229,7 +257,15 @@ fn json(
             last,
         } => serde_json::json!({ "first": first, "middle": middle, "last": last }),
         RuleModel::First | RuleModel::Last | RuleModel::Linear => serde_json::json!({}),
-    };
+    }
+}
+
+fn json(
+    args: &AttributeArgs,
+    parameters: serde_json::Value,
+    journeys: &Journeys,
+    result: &Attribution,
+) -> anyhow::Result<String> {
     let report = JsonReport {
         model: args.model,
         parameters,

@@ -60,3 +60,35 @@ fn bad_input_and_parameters_are_named() {
         stderr(&o)
     );
 }
+
+#[test]
+fn markov_credits_by_exact_removal_effects() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("paths.csv");
+    // Solved by hand in trellis-attribution's tests: removal effects 3/4 (A) and 1/2 (B).
+    std::fs::write(
+        &file,
+        "path,total_conversions,total_conversion_value,total_null\nA,1,1.00,1\nA > B,1,3.00,0\nB,0,0,1\n",
+    )
+    .unwrap();
+    let o = run(trellis()
+        .arg("attribute")
+        .arg(&file)
+        .args(["--model", "markov", "--order", "1", "--format", "json"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let effects = report["parameters"]["removal_effects"].as_array().unwrap();
+    assert!((effects[0].as_f64().unwrap() - 0.75).abs() < 1e-12);
+    assert!((effects[1].as_f64().unwrap() - 0.5).abs() < 1e-12);
+    let conversions = report["channels"][0]["conversions"].as_f64().unwrap();
+    assert!((conversions - 1.2).abs() < 1e-12);
+    let values: i64 = (0..2)
+        .map(|i| report["channels"][i]["value"].as_i64().unwrap())
+        .sum();
+    assert_eq!(values, 400);
+    let o = run(trellis()
+        .arg("attribute")
+        .arg(&file)
+        .args(["--model", "markov", "--order", "7"]));
+    assert!(stderr(&o).contains("the order is 1 to 4"), "{}", stderr(&o));
+}
