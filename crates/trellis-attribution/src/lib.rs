@@ -6,6 +6,9 @@
 //!   by the caller from opportunities and their touchpoints.
 //! - [`money`]: splitting an amount in minor units by weights so that the parts sum exactly.
 //! - [`rules`]: the rule models: first, last, linear, time-decay, position-based U and W.
+//! - [`markov`]: Markov removal effects of order 1 to 4, solved exactly.
+//! - [`shapley`]: Shapley values in the conversion-rate game, exact for up to 12 channels a
+//!   journey and sampled with a stated error bound beyond.
 //! - [`Attribution`]: per channel, attributed conversions and attributed value.
 //!
 //! Pure: no clock, no files, no environment. The caller reads the bytes and keeps the results.
@@ -14,6 +17,7 @@ pub mod journey;
 pub mod markov;
 pub mod money;
 pub mod rules;
+pub mod shapley;
 
 pub use journey::{Channel, Journey, Journeys, ReadError};
 pub use rules::{RuleError, RuleModel};

@@ -4,56 +4,64 @@
 /// every part is its exact share rounded down, and the units left over go one each to the
 /// parts with the largest fractions (the earliest part first on a tie), so the parts always
 /// sum to `total`. A negative total (a refund) is split as its absolute value and negated.
-/// `None` when the weights are empty, not finite, negative, or all zero.
+///
+/// Weights may be negative (a Shapley value can be) as long as they add up to more than zero;
+/// a part of a non-negative weight is never negative. `None` when the weights are empty, not
+/// finite or do not add up to more than zero, or when a part would not fit in an `i64`.
 pub fn apportion(total: i64, weights: &[f64]) -> Option<Vec<i64>> {
     let sum: f64 = weights.iter().sum();
-    if weights.is_empty() || !sum.is_finite() || sum <= 0.0 || weights.iter().any(|w| *w < 0.0) {
+    if weights.is_empty()
+        || !sum.is_finite()
+        || sum <= 0.0
+        || weights.iter().any(|w| !w.is_finite())
+    {
         return None;
     }
-    let whole = total.unsigned_abs();
+    let whole = i128::from(total.unsigned_abs());
     #[allow(
         clippy::cast_precision_loss,
         clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        reason = "shares are rounded down and the sum is then corrected to the unit below"
+        reason = "shares are rounded down and the sum is then corrected to the unit"
     )]
-    let (mut parts, fractions): (Vec<u64>, Vec<f64>) = weights
+    let (mut parts, fractions): (Vec<i128>, Vec<f64>) = weights
         .iter()
         .map(|w| {
             let share = whole as f64 * (w / sum);
             let floor = share.floor();
-            ((floor as u64).min(whole), share - floor)
+            (floor as i128, share - floor)
         })
         .unzip();
+    // A part beyond an i64 cannot be returned; refusing here also bounds the loops below.
+    if parts
+        .iter()
+        .any(|p| p.unsigned_abs() > u128::from(u64::MAX))
+    {
+        return None;
+    }
     // Floating point can leave the rounded-down parts a few units off in either direction at
-    // very large totals; the loop below settles any difference one unit at a time.
+    // very large totals; the loops below settle any difference one unit at a time.
     let mut order: Vec<usize> = (0..parts.len()).collect();
     order.sort_by(|&a, &b| fractions[b].total_cmp(&fractions[a]).then(a.cmp(&b)));
-    let mut assigned: u128 = parts.iter().map(|&p| u128::from(p)).sum();
+    let mut assigned: i128 = parts.iter().sum();
     let mut i = 0;
-    while assigned < u128::from(whole) {
+    while assigned < whole {
         parts[order[i % order.len()]] += 1;
         assigned += 1;
         i += 1;
     }
     let mut i = order.len();
-    while assigned > u128::from(whole) {
+    while assigned > whole {
         i = if i == 0 { order.len() - 1 } else { i - 1 };
-        let p = &mut parts[order[i]];
-        if *p > 0 {
-            *p -= 1;
+        let k = order[i];
+        if parts[k] > 0 || weights[k] < 0.0 {
+            parts[k] -= 1;
             assigned -= 1;
         }
     }
-    Some(
-        parts
-            .into_iter()
-            .map(|p| {
-                let p = i64::try_from(p).unwrap_or(i64::MAX);
-                if total < 0 { -p } else { p }
-            })
-            .collect(),
-    )
+    parts
+        .into_iter()
+        .map(|p| i64::try_from(if total < 0 { -p } else { p }).ok())
+        .collect()
 }
 
 /// Parses an amount written with at most `decimals` decimals ("2500", "2500.5", "2500.50")
@@ -119,7 +127,9 @@ mod tests {
         assert_eq!(apportion(0, &[1.0]), Some(vec![0]));
         assert_eq!(apportion(5, &[]), None);
         assert_eq!(apportion(5, &[0.0, 0.0]), None);
-        assert_eq!(apportion(5, &[1.0, -0.5]), None);
+        assert_eq!(apportion(5, &[1.0, -1.0]), None);
+        assert_eq!(apportion(10, &[1.5, -0.5]), Some(vec![15, -5]));
+        assert_eq!(apportion(-10, &[0.75, 0.5, -0.25]), Some(vec![-8, -5, 3]));
         assert_eq!(apportion(5, &[f64::NAN]), None);
     }
 
@@ -167,6 +177,20 @@ mod tests {
                 #[allow(clippy::cast_precision_loss, reason = "a test tolerance")]
                 let off = (*p as f64 - exact).abs();
                 prop_assert!(off < 1.0 + exact.abs() * 1e-12, "part {} vs share {}", p, exact);
+            }
+        }
+
+        /// Signed weights (Shapley values) split exactly too, and a non-negative weight never
+        /// gets a negative part.
+        #[test]
+        fn signed_weights_sum_exactly(total in -1_000_000_000i64..1_000_000_000, weights in prop::collection::vec(-50.0f64..100.0, 1..20)) {
+            prop_assume!(weights.iter().sum::<f64>() > 1e-6);
+            let parts = apportion(total, &weights).unwrap();
+            prop_assert_eq!(parts.iter().sum::<i64>(), total);
+            for (p, w) in parts.iter().zip(&weights) {
+                if *w >= 0.0 {
+                    prop_assert!(p.signum() * total.signum() >= 0);
+                }
             }
         }
 

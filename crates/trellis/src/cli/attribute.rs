@@ -7,10 +7,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use serde::Serialize;
-use trellis_attribution::markov;
 use trellis_attribution::money::format_amount;
 use trellis_attribution::rules::{self, RuleModel};
 use trellis_attribution::{Attribution, Journeys};
+use trellis_attribution::{markov, shapley};
 
 /// `trellis attribute`.
 #[derive(Debug, clap::Args)]
@@ -22,16 +22,28 @@ pub(crate) struct AttributeArgs {
     /// The attribution model.
     #[arg(long, value_enum)]
     pub model: ModelArg,
-    /// Markov: the chain's order, how many past channels a state remembers (1 to 4).
-    #[arg(long, value_name = "K", default_value_t = 1)]
-    pub order: usize,
-    /// Time-decay: the half-life in touches (a touch one step earlier counts 2^(-1/H) as much).
-    #[arg(long, value_name = "H", default_value_t = 1.0)]
-    pub half_life: f64,
+    /// Markov: the chain's order, how many past channels a state remembers (1 to 4)
+    /// [default: 1].
+    #[arg(long, value_name = "K")]
+    pub order: Option<usize>,
+    /// Time-decay: the half-life in touches (a touch one step earlier counts 2^(-1/H) as much)
+    /// [default: 1].
+    #[arg(long, value_name = "H")]
+    pub half_life: Option<f64>,
     /// Position weights: "first,last" for u [default: 0.4,0.4], "first,middle,last" for w
     /// [default: 0.3,0.3,0.3]; the rest is spread over the touches between.
     #[arg(long, value_name = "WEIGHTS")]
     pub weights: Option<String>,
+    /// Shapley: journeys with more distinct channels than this are sampled (0 to 20)
+    /// [default: 12].
+    #[arg(long, value_name = "N")]
+    pub exact_max: Option<usize>,
+    /// Shapley: random orders drawn per sampled channel set [default: 2000].
+    #[arg(long, value_name = "N")]
+    pub permutations: Option<usize>,
+    /// Shapley: seeds the random orders, so a run can be replayed [default: 0].
+    #[arg(long, value_name = "SEED")]
+    pub seed: Option<u64>,
     /// Decimals of the conversion values (2 for most currencies, 0 for yen).
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=6))]
     pub decimals: u32,
@@ -54,6 +66,8 @@ pub(crate) enum ModelArg {
     W,
     /// Removal effects of a Markov chain of `--order`, solved exactly.
     Markov,
+    /// Shapley values in the conversion-rate game of each journey's channels.
+    Shapley,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -64,42 +78,111 @@ pub(crate) enum Format {
 }
 
 pub(crate) fn run(args: &AttributeArgs) -> anyhow::Result<()> {
-    let model = if args.model == ModelArg::Markov {
-        if args.weights.is_some() {
-            bail!("--weights applies to the u and w models only");
-        }
-        if !markov::ORDERS.contains(&args.order) {
-            bail!(
-                "--order {} is not supported; the order is 1 to 4",
-                args.order
-            );
-        }
-        None
-    } else {
-        Some(rule_model(args)?)
-    };
+    let model = Model::from_args(args)?;
     let bytes = read_input(&args.journeys)?;
-    let journeys = Journeys::read_paths(&bytes, args.decimals)
+    let journeys = Journeys::read(&bytes, args.decimals)
         .with_context(|| format!("reading {}", args.journeys.display()))?;
-    let (result, parameters) = if let Some(model) = &model {
-        (rules::attribute(&journeys, model)?, parameters(model))
-    } else {
-        let m = markov::attribute(&journeys, args.order)?;
-        let parameters = serde_json::json!({
-            "order": args.order,
-            "states": m.states,
-            "conversion_probability": m.conversion_probability,
-            "removal_effects": m.removal_effects,
-            "value_removal_effects": m.value_removal_effects,
-        });
-        (m.attribution, parameters)
-    };
+    let (result, parameters, error) = model.attribute(&journeys)?;
     let text = match args.format {
-        Format::Table => table(&result, args.decimals),
-        Format::Csv => csv_text(&result, args.decimals),
-        Format::Json => json(args, parameters, &journeys, &result)?,
+        Format::Table => table(&result, error.as_deref(), args.decimals),
+        Format::Csv => csv_text(&result, error.as_deref(), args.decimals),
+        Format::Json => json(args, parameters, &journeys, &result, error.as_deref())?,
     };
     write_output(&args.out, text.as_bytes())
+}
+
+/// A model with its parameters, checked before the journeys are read.
+enum Model {
+    Rule(RuleModel),
+    Markov(usize),
+    Shapley(shapley::Options),
+}
+
+impl Model {
+    fn from_args(args: &AttributeArgs) -> anyhow::Result<Self> {
+        let only = |given: bool, flag: &str, models: &str| -> anyhow::Result<()> {
+            if given {
+                bail!("{flag} applies to the {models} only");
+            }
+            Ok(())
+        };
+        let markov = args.model == ModelArg::Markov;
+        let shapley = args.model == ModelArg::Shapley;
+        only(args.order.is_some() && !markov, "--order", "markov model")?;
+        only(
+            args.half_life.is_some() && args.model != ModelArg::TimeDecay,
+            "--half-life",
+            "time-decay model",
+        )?;
+        only(
+            args.weights.is_some() && !matches!(args.model, ModelArg::U | ModelArg::W),
+            "--weights",
+            "u and w models",
+        )?;
+        for (given, flag) in [
+            (args.exact_max.is_some(), "--exact-max"),
+            (args.permutations.is_some(), "--permutations"),
+            (args.seed.is_some(), "--seed"),
+        ] {
+            only(given && !shapley, flag, "shapley model")?;
+        }
+        Ok(match args.model {
+            ModelArg::Markov => {
+                let order = args.order.unwrap_or(1);
+                if !markov::ORDERS.contains(&order) {
+                    bail!("--order {order} is not supported; the order is 1 to 4");
+                }
+                Self::Markov(order)
+            }
+            ModelArg::Shapley => {
+                let defaults = shapley::Options::default();
+                let options = shapley::Options {
+                    exact_max: args.exact_max.unwrap_or(defaults.exact_max),
+                    permutations: args.permutations.unwrap_or(defaults.permutations),
+                    seed: args.seed.unwrap_or(defaults.seed),
+                    confidence: defaults.confidence,
+                };
+                options.validate()?;
+                Self::Shapley(options)
+            }
+            _ => Self::Rule(rule_model(args)?),
+        })
+    }
+
+    /// The attribution, the parameters and figures the JSON report adds, and for sampled
+    /// Shapley values each channel's error bound.
+    fn attribute(
+        &self,
+        journeys: &Journeys,
+    ) -> anyhow::Result<(Attribution, serde_json::Value, Option<Vec<f64>>)> {
+        Ok(match self {
+            Self::Rule(model) => (rules::attribute(journeys, model)?, parameters(model), None),
+            Self::Markov(order) => {
+                let m = markov::attribute(journeys, *order)?;
+                let parameters = serde_json::json!({
+                    "order": order,
+                    "states": m.states,
+                    "conversion_probability": m.conversion_probability,
+                    "removal_effects": m.removal_effects,
+                    "value_removal_effects": m.value_removal_effects,
+                });
+                (m.attribution, parameters, None)
+            }
+            Self::Shapley(options) => {
+                let s = shapley::attribute(journeys, options)?;
+                let parameters = serde_json::json!({
+                    "exact_max": options.exact_max,
+                    "permutations": options.permutations,
+                    "seed": options.seed,
+                    "confidence": options.confidence,
+                    "sets": s.sets,
+                    "sampled_sets": s.sampled,
+                });
+                let error = (s.sampled > 0).then_some(s.error);
+                (s.attribution, parameters, error)
+            }
+        })
+    }
 }
 
 fn rule_model(args: &AttributeArgs) -> anyhow::Result<RuleModel> {
@@ -135,14 +218,13 @@ fn rule_model(args: &AttributeArgs) -> anyhow::Result<RuleModel> {
                 w.len()
             )
         }
-        (_, Some(_)) => bail!("--weights applies to the u and w models only"),
-        (ModelArg::First, None) => RuleModel::First,
-        (ModelArg::Last, None) => RuleModel::Last,
-        (ModelArg::Linear, None) => RuleModel::Linear,
-        (ModelArg::TimeDecay, None) => RuleModel::TimeDecay {
-            half_life: args.half_life,
+        (ModelArg::TimeDecay, _) => RuleModel::TimeDecay {
+            half_life: args.half_life.unwrap_or(1.0),
         },
-        (ModelArg::Markov, None) => bail!("markov is not a rule model"),
+        (ModelArg::First, _) => RuleModel::First,
+        (ModelArg::Last, _) => RuleModel::Last,
+        (ModelArg::Linear, _) => RuleModel::Linear,
+        (ModelArg::Markov | ModelArg::Shapley, _) => bail!("not a rule model"),
     };
     model.validate()?;
     Ok(model)
@@ -165,21 +247,31 @@ fn write_output(path: &PathBuf, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Channels with their figures and share of the value, largest value first, and a total.
-fn table(result: &Attribution, decimals: u32) -> String {
-    let mut rows: Vec<(&str, f64, i64)> = result.rows().collect();
-    rows.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.total_cmp(&a.1)).then(a.0.cmp(b.0)));
+/// Channels with their figures and share of the value, largest value first, and a total;
+/// with error bounds, a column of them beside the conversions.
+fn table(result: &Attribution, error: Option<&[f64]>, decimals: u32) -> String {
+    let mut rows: Vec<(usize, (&str, f64, i64))> = result.rows().enumerate().collect();
+    rows.sort_by(|(_, a), (_, b)| b.2.cmp(&a.2).then(b.1.total_cmp(&a.1)).then(a.0.cmp(b.0)));
     let total_value: i64 = result.value.iter().sum();
     let total_conv: f64 = result.conversions.iter().sum();
     let width = rows
         .iter()
-        .map(|r| r.0.chars().count())
+        .map(|(_, r)| r.0.chars().count())
         .max()
         .unwrap_or(0)
         .max(7);
+    let bound = |i: Option<usize>| match (error, i) {
+        (Some(e), Some(i)) => format!("  ±{:>9.2}", e[i]),
+        (Some(_), None) => format!("  {:>10}", ""),
+        (None, _) => String::new(),
+    };
     let mut out = format!(
-        "{:width$}  {:>12}  {:>16}  {:>6}\n",
-        "channel", "conversions", "value", "share"
+        "{:width$}  {:>12}{}  {:>16}  {:>6}\n",
+        "channel",
+        "conversions",
+        if error.is_some() { "  ±  (bound)" } else { "" },
+        "value",
+        "share"
     );
     #[allow(clippy::cast_precision_loss, reason = "a share for display")]
     let share = |v: i64| {
@@ -189,41 +281,46 @@ fn table(result: &Attribution, decimals: u32) -> String {
             100.0 * v as f64 / total_value as f64
         }
     };
-    for (channel, conv, value) in &rows {
+    for (i, (channel, conv, value)) in &rows {
         let _ = writeln!(
             out,
-            "{channel:width$}  {conv:>12.2}  {:>16}  {:>5.1}%",
+            "{channel:width$}  {conv:>12.2}{}  {:>16}  {:>5.1}%",
+            bound(Some(*i)),
             format_amount(*value, decimals),
             share(*value)
         );
     }
     let _ = writeln!(
         out,
-        "{:width$}  {total_conv:>12.2}  {:>16}  {:>5.1}%",
+        "{:width$}  {total_conv:>12.2}{}  {:>16}  {:>5.1}%",
         "total",
+        bound(None),
         format_amount(total_value, decimals),
         share(total_value)
     );
     out
 }
 
-fn csv_text(result: &Attribution, decimals: u32) -> String {
-    let mut out = String::from("channel,conversions,value\n");
-    let mut w = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(Vec::new());
-    for (channel, conv, value) in result.rows() {
-        // A channel name comes from the input file: it must not run as a spreadsheet formula.
-        let _ = w.write_record([
-            trellis_csv::neutralise(channel).as_ref(),
-            &format!("{conv:.6}"),
-            &format_amount(value, decimals),
-        ]);
+fn csv_text(result: &Attribution, error: Option<&[f64]>, decimals: u32) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["channel", "conversions", "value"];
+    if error.is_some() {
+        header.push("conversions_error");
     }
-    out.push_str(&String::from_utf8_lossy(
-        &w.into_inner().unwrap_or_default(),
-    ));
-    out
+    let _ = w.write_record(&header);
+    for (i, (channel, conv, value)) in result.rows().enumerate() {
+        // A channel name comes from the input file: it must not run as a spreadsheet formula.
+        let mut record = vec![
+            trellis_csv::neutralise(channel).into_owned(),
+            format!("{conv:.6}"),
+            format_amount(value, decimals),
+        ];
+        if let Some(e) = error {
+            record.push(format!("{:.6}", e[i]));
+        }
+        let _ = w.write_record(&record);
+    }
+    String::from_utf8_lossy(&w.into_inner().unwrap_or_default()).into_owned()
 }
 
 #[derive(Serialize)]
@@ -242,6 +339,9 @@ struct JsonReport<'a> {
 struct JsonChannel<'a> {
     channel: &'a str,
     conversions: f64,
+    /// Sampled Shapley values: how far the conversions may be from the exact split.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conversions_error: Option<f64>,
     value: i64,
     value_text: String,
 }
@@ -265,6 +365,7 @@ fn json(
     parameters: serde_json::Value,
     journeys: &Journeys,
     result: &Attribution,
+    error: Option<&[f64]>,
 ) -> anyhow::Result<String> {
     let report = JsonReport {
         model: args.model,
@@ -275,9 +376,11 @@ fn json(
         value_text: format_amount(journeys.value(), args.decimals),
         channels: result
             .rows()
-            .map(|(channel, conversions, value)| JsonChannel {
+            .enumerate()
+            .map(|(i, (channel, conversions, value))| JsonChannel {
                 channel,
                 conversions,
+                conversions_error: error.map(|e| e[i]),
                 value,
                 value_text: format_amount(value, args.decimals),
             })

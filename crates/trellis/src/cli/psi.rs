@@ -138,7 +138,13 @@ pub(crate) struct ConnectArgs {
     #[command(flatten)]
     pub side: SideArgs,
     /// A one-time invitation from the partner; the connection is then saved for next time.
-    #[arg(long, value_name = "TOKEN", conflicts_with = "connection")]
+    // A base64url token may start with "-": it must not be taken for a flag.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        conflicts_with = "connection",
+        allow_hyphen_values = true
+    )]
     pub token: Option<String>,
     /// A connection saved by an earlier --token.
     #[arg(long, value_name = "ID", required_unless_present = "token")]
@@ -1094,5 +1100,29 @@ mod tests {
         );
         assert!(parse_duration("7d").is_ok() && parse_duration("7w").is_err());
         assert!(shared_fields("name,salary").is_err());
+    }
+
+    /// Tokens are base64url: one in 64 starts with "-" and must still be read as the value.
+    #[test]
+    fn a_token_may_start_with_a_dash() {
+        use clap::Parser as _;
+        let cli = crate::cli::Cli::try_parse_from([
+            "trellis",
+            "psi",
+            "connect",
+            "https://partner.example",
+            "--token",
+            "-Abc_9",
+            "--accounts",
+            "ours.csv",
+        ])
+        .unwrap();
+        let token = match cli.command {
+            crate::cli::Command::Psi {
+                command: PsiCommand::Connect(args),
+            } => args.token,
+            _ => None,
+        };
+        assert_eq!(token.as_deref(), Some("-Abc_9"));
     }
 }

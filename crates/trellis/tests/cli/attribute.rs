@@ -1,5 +1,7 @@
 //! `trellis attribute` on a journeys file.
 
+use std::fmt::Write as _;
+
 use super::{run, stderr, stdout, trellis};
 
 const JOURNEYS: &str = "path,total_conversions,total_conversion_value,total_null\n\
@@ -91,4 +93,62 @@ fn markov_credits_by_exact_removal_effects() {
         .arg(&file)
         .args(["--model", "markov", "--order", "7"]));
     assert!(stderr(&o).contains("the order is 1 to 4"), "{}", stderr(&o));
+}
+
+#[test]
+fn shapley_splits_by_the_conversion_rate_game_and_reports_sampling_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("journeys.csv");
+    // One row per journey. A alone converts 1 in 10, B alone 1 in 50, A with B 3 in 10, so
+    // the A+B conversions split 0.19 : 0.11 (solved in trellis-attribution's tests).
+    let mut csv = String::from("journey_id,path,converted,value\n");
+    let mut id = 0;
+    let mut add = |path: &str, converted: usize, nulls: usize, value: &str| {
+        for i in 0..converted + nulls {
+            id += 1;
+            let (c, v) = if i < converted { (1, value) } else { (0, "0") };
+            let _ = writeln!(csv, "{id},{path},{c},{v}");
+        }
+    };
+    add("A", 1, 9, "1.00");
+    add("B", 1, 49, "1.00");
+    add("A > B", 3, 7, "10.00");
+    std::fs::write(&file, &csv).unwrap();
+    let o = run(trellis()
+        .arg("attribute")
+        .arg(&file)
+        .args(["--model", "shapley", "--format", "csv"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "channel,conversions,value\nA,2.900000,20.00\nB,2.100000,12.00\n"
+    );
+    // Sampling every set of two channels or more: bounds come with the figures, and the
+    // money still sums exactly.
+    let o = run(trellis().arg("attribute").arg(&file).args([
+        "--model",
+        "shapley",
+        "--exact-max",
+        "1",
+        "--permutations",
+        "500",
+        "--format",
+        "json",
+    ]));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(report["parameters"]["sampled_sets"], 1);
+    let channels = report["channels"].as_array().unwrap();
+    assert!(channels[0]["conversions_error"].as_f64().unwrap() > 0.0);
+    let value: i64 = channels.iter().map(|c| c["value"].as_i64().unwrap()).sum();
+    assert_eq!(value, 3_200);
+    let o = run(trellis()
+        .arg("attribute")
+        .arg(&file)
+        .args(["--model", "linear", "--order", "2"]));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("--order applies to the markov model only"),
+        "{}",
+        stderr(&o)
+    );
 }

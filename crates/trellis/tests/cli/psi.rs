@@ -293,7 +293,7 @@ fn psi_serve_over_tls_is_trusted_through_a_pinned_certificate_only() {
         run(&mut cmd)
     };
     let out = connect(false);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("certificate"), "{}", stderr(&out));
     let out = connect(true);
     assert!(out.status.success(), "{}", stderr(&out));
