@@ -1,10 +1,7 @@
 //! Journeys: the touchpoints before an outcome, and how many times that path ended in a
 //! conversion (with what value) or in nothing.
 
-use rayon::prelude::*;
 use rustc_hash::FxHashMap;
-
-use crate::money::parse_amount;
 
 /// A channel's number in [`Journeys::channels`].
 pub type Channel = u32;
@@ -94,318 +91,10 @@ impl Journeys {
     ///
     /// Amounts have at most `decimals` decimals. Rows of the same path are added up, paths
     /// keep the order they were first seen in. Any bad cell fails the whole read with its line
-    /// and column. Large files without quoted cells are read in parallel chunks.
-    pub fn read(bytes: &[u8], decimals: u32) -> Result<Self, ReadError> {
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
-        let header = reader
-            .byte_headers()
-            .map_err(|e| ReadError::Csv(e.to_string()))?
-            .clone();
-        let layout = Layout::of(&header)?;
-        let body_start = usize::try_from(reader.position().byte()).unwrap_or(bytes.len());
-        let chunks = chunks(bytes, body_start);
-        let tallies: Vec<Result<Tallies, (u64, ReadError)>> = chunks
-            .par_iter()
-            .map(|&(from, to)| Tallies::read(&bytes[from..to], &layout, header.len(), decimals))
-            .collect();
-        // The first failing chunk holds the first bad line: name it in the whole file.
-        let mut paths = Tallies::default();
-        for (tally, &(from, _)) in tallies.into_iter().zip(&chunks) {
-            let line_before =
-                || u64::try_from(memchr::memchr_iter(b'\n', &bytes[..from]).count()).unwrap_or(0);
-            match tally {
-                Ok(t) => paths.merge(t, line_before)?,
-                Err((line, e)) => return Err(e.at(line_before() + line)),
-            }
-        }
-        if paths.list.is_empty() {
-            return Err(ReadError::Empty);
-        }
-        let mut out = Self::default();
-        let mut by_touches: FxHashMap<Vec<Channel>, usize> = FxHashMap::default();
-        for (path, tally, line) in paths.list {
-            let touches = out.touches(&path).map_err(|e| e.at(line))?;
-            let j = *by_touches.entry(touches).or_insert_with_key(|touches| {
-                out.list.push(Journey::path(touches.clone(), 0, 0, 0));
-                out.list.len() - 1
-            });
-            let journey = &mut out.list[j];
-            let sum = Tally {
-                conversions: journey.conversions,
-                nulls: journey.nulls,
-                value: journey.value,
-            }
-            .add(tally)
-            .ok_or_else(|| overflow(&layout).at(line))?;
-            (journey.conversions, journey.nulls, journey.value) =
-                (sum.conversions, sum.nulls, sum.value);
-        }
-        Ok(out)
+    /// and column. The input streams through in blocks, parsed in parallel (see [`crate::read`]).
+    pub fn read(input: impl std::io::Read, decimals: u32) -> Result<Self, ReadError> {
+        crate::read::read(input, decimals, crate::read::Sizes::DEFAULT)
     }
-
-    /// A path's channels, added as met.
-    fn touches(&mut self, path: &[u8]) -> Result<Vec<Channel>, ReadError> {
-        let text = std::str::from_utf8(path).map_err(|_| cell("path", "is not UTF-8"))?;
-        text.split('>')
-            .map(|name| {
-                let name = name.trim();
-                if name.is_empty() {
-                    return Err(cell(
-                        "path",
-                        "has an empty channel (two `>` in a row, or one at an end)",
-                    ));
-                }
-                Ok(self.channel(name))
-            })
-            .collect()
-    }
-}
-
-/// Which columns hold what, by layout.
-enum Layout {
-    Totals {
-        path: usize,
-        conversions: usize,
-        value: Option<usize>,
-        nulls: Option<usize>,
-    },
-    PerJourney {
-        path: usize,
-        converted: usize,
-        value: Option<usize>,
-    },
-}
-
-impl Layout {
-    fn of(header: &csv::ByteRecord) -> Result<Self, ReadError> {
-        let find = |name: &str| {
-            header
-                .iter()
-                .position(|h| String::from_utf8_lossy(h).trim().eq_ignore_ascii_case(name))
-        };
-        let path = find("path").ok_or(ReadError::MissingColumn("path"))?;
-        if let Some(conversions) = find("total_conversions") {
-            return Ok(Self::Totals {
-                path,
-                conversions,
-                value: find("total_conversion_value"),
-                nulls: find("total_null"),
-            });
-        }
-        let converted = find("converted").ok_or(ReadError::MissingColumn("total_conversions"))?;
-        Ok(Self::PerJourney {
-            path,
-            converted,
-            value: find("value"),
-        })
-    }
-
-    fn path(&self) -> usize {
-        match self {
-            Self::Totals { path, .. } | Self::PerJourney { path, .. } => *path,
-        }
-    }
-
-    /// One row's outcome.
-    fn tally(&self, record: &csv::ByteRecord, decimals: u32) -> Result<Tally, ReadError> {
-        let text = |i: usize, column: &'static str| -> Result<&str, ReadError> {
-            std::str::from_utf8(record.get(i).unwrap_or_default())
-                .map(str::trim)
-                .map_err(|_| cell(column, "is not UTF-8"))
-        };
-        let amount = |i: Option<usize>, column: &'static str| -> Result<i64, ReadError> {
-            let Some(i) = i else { return Ok(0) };
-            parse_amount(text(i, column)?, decimals).map_err(|m| cell(column, m))
-        };
-        let (tally, value_column) = match *self {
-            Self::Totals {
-                conversions,
-                value,
-                nulls,
-                ..
-            } => {
-                let count = |i: Option<usize>, column: &'static str| -> Result<u64, ReadError> {
-                    let Some(i) = i else { return Ok(0) };
-                    let t = text(i, column)?;
-                    if t.is_empty() {
-                        return Ok(0);
-                    }
-                    parse_count(t).ok_or_else(|| {
-                        cell(column, format!("{t:?} is not a whole number of journeys"))
-                    })
-                };
-                let tally = Tally {
-                    conversions: count(Some(conversions), "total_conversions")?,
-                    nulls: count(nulls, "total_null")?,
-                    value: amount(value, "total_conversion_value")?,
-                };
-                (tally, "total_conversion_value")
-            }
-            Self::PerJourney {
-                converted, value, ..
-            } => {
-                let t = text(converted, "converted")?;
-                let yes = match t.to_ascii_lowercase().as_str() {
-                    "1" | "true" | "yes" => true,
-                    "0" | "false" | "no" => false,
-                    _ => {
-                        return Err(cell(
-                            "converted",
-                            format!("{t:?} is not 1/0, true/false or yes/no"),
-                        ));
-                    }
-                };
-                let tally = Tally {
-                    conversions: u64::from(yes),
-                    nulls: u64::from(!yes),
-                    value: amount(value, "value")?,
-                };
-                (tally, "value")
-            }
-        };
-        if tally.value > 0 && tally.conversions == 0 {
-            return Err(cell(
-                value_column,
-                "has a value but the row has no conversions",
-            ));
-        }
-        Ok(tally)
-    }
-}
-
-/// One path's outcomes.
-#[derive(Debug, Clone, Copy, Default)]
-struct Tally {
-    conversions: u64,
-    nulls: u64,
-    value: i64,
-}
-
-impl Tally {
-    fn add(self, other: Self) -> Option<Self> {
-        Some(Self {
-            conversions: self.conversions.checked_add(other.conversions)?,
-            nulls: self.nulls.checked_add(other.nulls)?,
-            value: self.value.checked_add(other.value)?,
-        })
-    }
-}
-
-/// Rows added up by their path's bytes, in first-seen order, each with the line it was first
-/// seen on (counted from the start of the chunk).
-#[derive(Default)]
-struct Tallies {
-    index: FxHashMap<Box<[u8]>, usize>,
-    list: Vec<(Box<[u8]>, Tally, u64)>,
-}
-
-impl Tallies {
-    /// A chunk of rows; on a bad row, its line within the chunk and what is wrong.
-    fn read(
-        chunk: &[u8],
-        layout: &Layout,
-        width: usize,
-        decimals: u32,
-    ) -> Result<Self, (u64, ReadError)> {
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(chunk);
-        let mut out = Self::default();
-        let mut record = csv::ByteRecord::new();
-        loop {
-            match reader.read_byte_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => return Ok(out),
-                Err(e) => {
-                    let line = e.position().map_or(0, csv::Position::line);
-                    return Err((line, ReadError::Csv(e.to_string())));
-                }
-            }
-            let line = record.position().map_or(0, csv::Position::line);
-            if record.len() != width {
-                let message = format!("has {} fields; the header has {width}", record.len());
-                return Err((line, ReadError::Row { line: 0, message }));
-            }
-            let tally = layout.tally(&record, decimals).map_err(|e| (line, e))?;
-            let path = record.get(layout.path()).unwrap_or_default();
-            out.add(path, tally, line)
-                .ok_or_else(|| (line, overflow(layout)))?;
-        }
-    }
-
-    fn add(&mut self, path: &[u8], tally: Tally, line: u64) -> Option<()> {
-        if let Some(&i) = self.index.get(path) {
-            let t = &mut self.list[i].1;
-            *t = t.add(tally)?;
-        } else {
-            self.index.insert(path.into(), self.list.len());
-            self.list.push((path.into(), tally, line));
-        }
-        Some(())
-    }
-
-    /// Adds a later chunk's paths, whose lines start after `line_before()`.
-    fn merge(&mut self, later: Self, line_before: impl Fn() -> u64) -> Result<(), ReadError> {
-        let mut before = None;
-        for (path, tally, line) in later.list {
-            let line = *before.get_or_insert_with(&line_before) + line;
-            if let Some(&i) = self.index.get(&path) {
-                let t = &mut self.list[i].1;
-                *t = t.add(tally).ok_or_else(|| ReadError::Cell {
-                    line,
-                    column: "total_conversions",
-                    message: "the totals overflow".into(),
-                })?;
-            } else {
-                self.index.insert(path.clone(), self.list.len());
-                self.list.push((path, tally, line));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Splits the body into chunks of whole lines for parallel reading; one chunk when the file
-/// is small or has quoted cells (a quoted cell may hold a line break).
-fn chunks(bytes: &[u8], from: usize) -> Vec<(usize, usize)> {
-    const CHUNK: usize = 1 << 20;
-    let body = &bytes[from.min(bytes.len())..];
-    if body.len() < 2 * CHUNK || memchr::memchr(b'"', body).is_some() {
-        return vec![(from, bytes.len())];
-    }
-    let mut out = Vec::new();
-    let mut start = from;
-    while start < bytes.len() {
-        let end = (start + CHUNK).min(bytes.len());
-        let end = memchr::memchr(b'\n', &bytes[end..]).map_or(bytes.len(), |i| end + i + 1);
-        out.push((start, end));
-        start = end;
-    }
-    out
-}
-
-fn cell(column: &'static str, message: impl Into<String>) -> ReadError {
-    ReadError::Cell {
-        line: 0,
-        column,
-        message: message.into(),
-    }
-}
-
-fn overflow(layout: &Layout) -> ReadError {
-    let column = match layout {
-        Layout::Totals { .. } => "total_conversions",
-        Layout::PerJourney { .. } => "converted",
-    };
-    cell(column, "the totals overflow")
-}
-
-/// A count written as a whole number; "3.0" (as pandas writes integers after a sum) is 3.
-fn parse_count(text: &str) -> Option<u64> {
-    let whole = text.strip_suffix(".0").unwrap_or(text);
-    whole.parse().ok()
 }
 
 /// Why a journeys file could not be read: nothing of it is used then.
@@ -429,19 +118,25 @@ pub enum ReadError {
     Empty,
 }
 
+#[cfg(test)]
+impl Journeys {
+    /// Journeys for a test: (path with channels joined by `>`, conversions, value, nulls).
+    pub(crate) fn from_rows(rows: &[(&str, u64, i64, u64)]) -> Self {
+        let mut js = Self::default();
+        for &(path, conversions, value, nulls) in rows {
+            let touches = path.split('>').map(|c| js.channel(c.trim())).collect();
+            js.push(Journey::path(touches, conversions, value, nulls));
+        }
+        js
+    }
+}
+
 impl ReadError {
-    /// The error, placed on `line` of the file.
-    fn at(self, line: u64) -> Self {
+    /// The line the error is on, if it is on one.
+    pub fn line(&self) -> Option<u64> {
         match self {
-            Self::Cell {
-                column, message, ..
-            } => Self::Cell {
-                line,
-                column,
-                message,
-            },
-            Self::Row { message, .. } => Self::Row { line, message },
-            other => other,
+            Self::Cell { line, .. } | Self::Row { line, .. } => Some(*line),
+            Self::MissingColumn(_) | Self::Csv(_) | Self::Empty => None,
         }
     }
 }
@@ -449,7 +144,6 @@ impl ReadError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::fmt::Write as _;
 
     #[test]
     fn paths_are_read_and_repeated_paths_added_up() {
@@ -483,60 +177,10 @@ mod tests {
             .map(|j| (j.touches.clone(), j.conversions, j.value, j.nulls))
             .collect();
         assert_eq!(outcomes, [(vec![0, 1], 2, 250_000, 0), (vec![1], 0, 0, 2)]);
-        let err = Journeys::read(b"path,converted\na,maybe\n", 2).unwrap_err();
+        let err = Journeys::read(&b"path,converted\na,maybe\n"[..], 2).unwrap_err();
         assert_eq!(
             err.to_string(),
             "line 2, column converted: \"maybe\" is not 1/0, true/false or yes/no"
-        );
-    }
-
-    /// A file big enough to be read in parallel chunks reads the same as one chunk at a time,
-    /// and a bad line deep in it is named by its line in the whole file.
-    #[test]
-    fn chunks_read_like_the_whole() {
-        let mut csv = String::from("path,total_conversions,total_conversion_value,total_null\n");
-        for i in 0..200_000 {
-            let _ = writeln!(
-                csv,
-                "c{} > c{},{},{},{}",
-                i % 7,
-                i % 11,
-                i % 3,
-                i % 3 * 25,
-                i % 2
-            );
-        }
-        let parallel = Journeys::read(csv.as_bytes(), 2).unwrap();
-        assert!(chunks(csv.as_bytes(), 0).len() > 2);
-        let mut serial = Journeys::default();
-        let tallies = Tallies::read(
-            &csv.as_bytes()[csv.find('\n').unwrap() + 1..],
-            &Layout::of(&csv::ByteRecord::from(vec![
-                "path",
-                "total_conversions",
-                "total_conversion_value",
-                "total_null",
-            ]))
-            .unwrap(),
-            4,
-            2,
-        )
-        .unwrap();
-        for (path, tally, _) in &tallies.list {
-            let touches = serial.touches(path).unwrap();
-            serial.push(Journey::path(
-                touches,
-                tally.conversions,
-                tally.value,
-                tally.nulls,
-            ));
-        }
-        assert_eq!(parallel.channels(), serial.channels());
-        assert_eq!(parallel.journeys(), serial.journeys());
-        csv.push_str("c1 > c2,1,1.001,0\n");
-        assert_eq!(
-            Journeys::read(csv.as_bytes(), 2).unwrap_err().to_string(),
-            "line 200002, column total_conversion_value: \"1.001\" has more than 2 decimals"
         );
     }
 
@@ -573,7 +217,7 @@ mod tests {
         );
         assert_eq!(read(""), "the file has no journeys");
         assert!(
-            Journeys::read(b"journey,conversions\n", 2)
+            Journeys::read(&b"journey,conversions\n"[..], 2)
                 .unwrap_err()
                 .to_string()
                 .contains("no path column")

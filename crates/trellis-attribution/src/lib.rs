@@ -16,6 +16,7 @@
 pub mod journey;
 pub mod markov;
 pub mod money;
+mod read;
 pub mod rules;
 pub mod shapley;
 

@@ -257,15 +257,6 @@ mod tests {
     use super::*;
     use crate::Journey;
 
-    fn journeys(rows: &[(&str, u64, i64, u64)]) -> Journeys {
-        let mut js = Journeys::default();
-        for &(path, conversions, value, nulls) in rows {
-            let touches = path.split('>').map(|c| js.channel(c.trim())).collect();
-            js.push(Journey::path(touches, conversions, value, nulls));
-        }
-        js
-    }
-
     /// A chain small enough to solve on paper.
     #[test]
     fn first_order_removal_effects_match_a_hand_solved_chain() {
@@ -274,7 +265,7 @@ mod tests {
         // P(B converts) = 1/2; P(A) = 1/3 + 1/3·1/2 = 1/2; P = 3/4·1/2 + 1/4·1/2 = 1/2.
         // Without A: only S→B: 1/4 · 1/2 = 1/8 → effect 1 − (1/8)/(1/2) = 3/4.
         // Without B: S→A then conv 1/3: 3/4 · 1/3 = 1/4 → effect 1/2.
-        let js = journeys(&[("A", 1, 100, 1), ("A > B", 1, 300, 0), ("B", 0, 0, 1)]);
+        let js = Journeys::from_rows(&[("A", 1, 100, 1), ("A > B", 1, 300, 0), ("B", 0, 0, 1)]);
         let m = attribute(&js, 1).unwrap();
         assert!((m.conversion_probability - 0.5).abs() < 1e-12);
         assert!(
@@ -291,7 +282,7 @@ mod tests {
 
     #[test]
     fn repeats_collapse_and_a_channel_on_every_path_takes_all() {
-        let js = journeys(&[("A > A > A", 2, 10, 1), ("A > B", 1, 5, 3)]);
+        let js = Journeys::from_rows(&[("A > A > A", 2, 10, 1), ("A > B", 1, 5, 3)]);
         let m = attribute(&js, 2).unwrap();
         assert!((m.removal_effects[0] - 1.0).abs() < 1e-12);
         assert!(m.removal_effects[1] > 0.0 && m.removal_effects[1] < 1.0);
@@ -362,7 +353,7 @@ mod tests {
 
     #[test]
     fn orders_out_of_range_are_refused() {
-        let js = journeys(&[("A", 1, 1, 0)]);
+        let js = Journeys::from_rows(&[("A", 1, 1, 0)]);
         assert_eq!(attribute(&js, 0), Err(MarkovError::Order(0)));
         assert_eq!(attribute(&js, 5), Err(MarkovError::Order(5)));
     }

@@ -88,13 +88,17 @@ pub fn parse_amount(text: &str, decimals: u32) -> Result<i64, String> {
     let scale = 10i64
         .checked_pow(decimals)
         .ok_or_else(|| format!("{decimals} decimals are too many"))?;
-    let padded = format!("{frac:0<places$}");
     let too_large = || format!("{t:?} is too large");
     let int: i64 = int.parse().map_err(|_| too_large())?;
-    let frac: i64 = if padded.is_empty() {
+    // "5" with 2 decimals is 50 minor units: the digits given, times the places left out.
+    let missing = u32::try_from(places - frac.len()).unwrap_or(u32::MAX);
+    let frac: i64 = if frac.is_empty() {
         0
     } else {
-        padded.parse().map_err(|_| too_large())?
+        frac.parse::<i64>()
+            .ok()
+            .and_then(|f| f.checked_mul(10i64.checked_pow(missing)?))
+            .ok_or_else(too_large)?
     };
     int.checked_mul(scale)
         .and_then(|v| v.checked_add(frac))

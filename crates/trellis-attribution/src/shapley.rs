@@ -347,15 +347,6 @@ mod tests {
     use crate::Journey;
     use proptest::prelude::*;
 
-    fn journeys(rows: &[(&str, u64, i64, u64)]) -> Journeys {
-        let mut js = Journeys::default();
-        for &(path, conversions, value, nulls) in rows {
-            let touches = path.split('>').map(|c| js.channel(c.trim())).collect();
-            js.push(Journey::path(touches, conversions, value, nulls));
-        }
-        js
-    }
-
     fn by_name(s: &Shapley, name: &str) -> (f64, i64) {
         let i = s
             .attribution
@@ -370,7 +361,7 @@ mod tests {
     /// φ_A = ½·0.1 + ½·(0.3 − 0.02) = 0.19 and φ_B = ½·0.02 + ½·(0.3 − 0.1) = 0.11.
     #[test]
     fn two_channels_by_hand() {
-        let js = journeys(&[
+        let js = Journeys::from_rows(&[
             ("A", 1, 100, 9),
             ("B", 1, 100, 49),
             ("A > B > A", 3, 3_000, 7),
@@ -389,7 +380,7 @@ mod tests {
     /// money still adds up.
     #[test]
     fn a_channel_that_lowers_the_rate_gets_negative_credit() {
-        let js = journeys(&[("A", 5, 500, 5), ("B", 1, 100, 9), ("A > B", 2, 200, 8)]);
+        let js = Journeys::from_rows(&[("A", 5, 500, 5), ("B", 1, 100, 9), ("A > B", 2, 200, 8)]);
         let s = attribute(&js, &Options::default()).unwrap();
         let (b, bv) = by_name(&s, "B");
         // φ_B = ½·0.1 + ½·(0.2 − 0.5) = −0.1 of the A+B journeys' worth 0.2.
@@ -404,7 +395,7 @@ mod tests {
         // Seen: {A} at 0.1 and {A, B, C} at 0.4. {A,B} and {A,C} are worth 0.1, {B}, {C} and
         // {B,C} nothing: φ_A = 0.1 + (0.4 − 0.1)/3 = 0.2 (A completes ABC in 1/3 of orders,
         // and every order adds A's 0.1 once), φ_B = φ_C = 0.1.
-        let js = journeys(&[("A", 1, 0, 9), ("A > B > C", 4, 0, 6)]);
+        let js = Journeys::from_rows(&[("A", 1, 0, 9), ("A > B > C", 4, 0, 6)]);
         let phi = exact_values(&[0, 1, 2], &tally(&js));
         for (got, want) in phi.iter().zip([0.2, 0.1, 0.1]) {
             assert!((got - want).abs() < 1e-12, "{phi:?}");
@@ -413,7 +404,7 @@ mod tests {
 
     #[test]
     fn bad_options_are_refused() {
-        let js = journeys(&[("A", 1, 0, 0)]);
+        let js = Journeys::from_rows(&[("A", 1, 0, 0)]);
         for options in [
             Options {
                 exact_max: 21,

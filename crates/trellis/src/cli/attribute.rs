@@ -2,7 +2,7 @@
 //! ChannelAttribution's path format, without a database.
 
 use std::fmt::Write as _;
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
@@ -79,8 +79,7 @@ pub(crate) enum Format {
 
 pub(crate) fn run(args: &AttributeArgs) -> anyhow::Result<()> {
     let model = Model::from_args(args)?;
-    let bytes = read_input(&args.journeys)?;
-    let journeys = Journeys::read(&bytes, args.decimals)
+    let journeys = read_journeys(&args.journeys, args.decimals)
         .with_context(|| format!("reading {}", args.journeys.display()))?;
     let (result, parameters, error) = model.attribute(&journeys)?;
     let text = match args.format {
@@ -230,13 +229,13 @@ fn rule_model(args: &AttributeArgs) -> anyhow::Result<RuleModel> {
     Ok(model)
 }
 
-fn read_input(path: &PathBuf) -> anyhow::Result<Vec<u8>> {
+fn read_journeys(path: &PathBuf, decimals: u32) -> anyhow::Result<Journeys> {
     if path.as_os_str() == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin().read_to_end(&mut bytes)?;
-        return Ok(bytes);
+        return Ok(Journeys::read(std::io::stdin().lock(), decimals)?);
     }
-    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    Ok(Journeys::read(file, decimals)?)
 }
 
 fn write_output(path: &PathBuf, bytes: &[u8]) -> anyhow::Result<()> {
