@@ -57,55 +57,121 @@ struct Chain {
 }
 
 impl Chain {
+    /// Counts the journeys' steps in parallel, keyed by the states' channels; the states
+    /// are then numbered in the order of their channels (the start first), so the chain is
+    /// the same however the work was split. Counts and values are whole numbers, so their
+    /// sums are exact in any order.
     fn count(journeys: &Journeys, order: usize) -> Self {
+        let counts = journeys
+            .journeys()
+            .par_iter()
+            .fold(Counts::default, |mut counts, j| {
+                counts.add(j, order);
+                counts
+            })
+            .reduce(Counts::default, Counts::merge);
+        let mut keys: Vec<Key> = counts.states.keys().copied().collect();
+        keys.push(START);
+        keys.sort_unstable_by(|a, b| {
+            (*a != START, channels_of(a)).cmp(&(*b != START, channels_of(b)))
+        });
+        keys.dedup();
+        let id: FxHashMap<Key, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
         let mut chain = Chain {
-            states: vec![Vec::new()],
+            states: keys.iter().map(|k| channels_of(k).to_vec()).collect(),
             steps: FxHashMap::default(),
-            leaving: vec![0.0],
-            conversions: vec![0.0],
-            value: vec![0.0],
+            leaving: vec![0.0; keys.len()],
+            conversions: vec![0.0; keys.len()],
+            value: vec![0.0; keys.len()],
         };
-        let mut index: FxHashMap<Vec<Channel>, usize> = FxHashMap::default();
-        let mut seq: Vec<Channel> = Vec::new();
-        for j in journeys.journeys() {
-            seq.clear();
-            for &c in &j.touches {
-                if seq.last() != Some(&c) {
-                    seq.push(c);
-                }
-            }
-            #[allow(
-                clippy::cast_precision_loss,
-                reason = "journey counts are far below 2^52"
-            )]
-            let (conv, null) = (j.conversions as f64, j.nulls as f64);
-            if seq.is_empty() || conv + null == 0.0 {
-                continue;
-            }
-            let mut prev = 0;
-            for t in 0..seq.len() {
-                let key = &seq[(t + 1).saturating_sub(order)..=t];
-                let next = if let Some(&s) = index.get(key) {
-                    s
-                } else {
-                    chain.states.push(key.to_vec());
-                    chain.leaving.push(0.0);
-                    chain.conversions.push(0.0);
-                    chain.value.push(0.0);
-                    index.insert(key.to_vec(), chain.states.len() - 1);
-                    chain.states.len() - 1
-                };
-                *chain.steps.entry((prev, next)).or_insert(0.0) += conv + null;
-                chain.leaving[prev] += conv + null;
-                prev = next;
-            }
-            chain.leaving[prev] += conv + null;
-            chain.conversions[prev] += conv;
-            #[allow(clippy::cast_precision_loss, reason = "values are far below 2^52")]
-            let value = j.value as f64;
-            chain.value[prev] += value;
+        for ((from, to), n) in counts.steps {
+            chain.steps.insert((id[&from], id[&to]), n);
+        }
+        for (key, [leaving, conversions, value]) in counts.states {
+            let s = id[&key];
+            chain.leaving[s] = leaving;
+            chain.conversions[s] = conversions;
+            chain.value[s] = value;
         }
         chain
+    }
+}
+
+/// A state: the last channels seen, most recent last, padded at the front with [`NONE`].
+type Key = [Channel; ORDER_MAX];
+const ORDER_MAX: usize = 4;
+const NONE: Channel = Channel::MAX;
+/// The start: no channel seen yet.
+const START: Key = [NONE; ORDER_MAX];
+
+fn channels_of(key: &Key) -> &[Channel] {
+    let first = key.iter().position(|&c| c != NONE).unwrap_or(ORDER_MAX);
+    &key[first..]
+}
+
+/// Steps and outcomes counted over some of the journeys.
+#[derive(Default)]
+struct Counts {
+    steps: FxHashMap<(Key, Key), f64>,
+    /// Per state: journeys leaving it, conversions and value there.
+    states: FxHashMap<Key, [f64; 3]>,
+}
+
+impl Counts {
+    fn add(&mut self, j: &crate::Journey, order: usize) {
+        #[allow(
+            clippy::cast_precision_loss,
+            reason = "journey counts are far below 2^52"
+        )]
+        let (conv, null) = (j.conversions as f64, j.nulls as f64);
+        if j.touches.is_empty() || conv + null == 0.0 {
+            return;
+        }
+        let weight = conv + null;
+        let mut prev = START;
+        let mut key = START;
+        let mut last = None;
+        for &c in &j.touches {
+            // A channel repeated back to back is one visit.
+            if last == Some(c) {
+                continue;
+            }
+            last = Some(c);
+            key.rotate_left(1);
+            key[ORDER_MAX - 1] = c;
+            // Forget what lies beyond the order.
+            for slot in key.iter_mut().take(ORDER_MAX - order) {
+                *slot = NONE;
+            }
+            *self.steps.entry((prev, key)).or_insert(0.0) += weight;
+            self.states.entry(prev).or_default()[0] += weight;
+            prev = key;
+        }
+        #[allow(clippy::cast_precision_loss, reason = "values are far below 2^52")]
+        let value = j.value as f64;
+        let end = self.states.entry(prev).or_default();
+        end[0] += weight;
+        end[1] += conv;
+        end[2] += value;
+    }
+
+    /// Adds the smaller count into the larger.
+    fn merge(self, other: Self) -> Self {
+        let (mut big, small) = if self.steps.len() >= other.steps.len() {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        for (k, n) in small.steps {
+            *big.steps.entry(k).or_insert(0.0) += n;
+        }
+        for (k, v) in small.states {
+            let t = big.states.entry(k).or_default();
+            for (a, b) in t.iter_mut().zip(v) {
+                *a += b;
+            }
+        }
+        big
     }
 }
 

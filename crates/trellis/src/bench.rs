@@ -3,6 +3,7 @@
 //! authenticated requests per scenario, and one JSON line reports throughput, latency
 //! percentiles, errors and memory.
 
+pub(crate) mod attribution;
 pub(crate) mod deals;
 pub(crate) mod directory;
 pub(crate) mod import;
@@ -355,7 +356,7 @@ fn round(x: f64, places: i32) -> f64 {
     clippy::cast_precision_loss,
     reason = "memory sizes are far below 2^52 kB"
 )]
-fn proc_status_mb(field: &str) -> Option<f64> {
+pub(crate) fn proc_status_mb(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kb: u64 = status
         .lines()

@@ -183,6 +183,9 @@ pub(crate) enum BenchCommand {
     /// Private set intersection (both modes, cold and refresh) on openmined-psi's data, with
     /// the group-operation bound measured on this machine.
     Psi(bench::PsiArgs),
+    /// `trellis attribute` on generated journeys (the peers' data, or many partners): each
+    /// model and order as a whole process, wall time and peak RSS.
+    Attribution(bench::AttributionArgs),
 }
 
 impl Command {
@@ -257,5 +260,8 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         Command::Bench {
             command: BenchCommand::Psi(a),
         } => bench::run_psi(&a),
+        Command::Bench {
+            command: BenchCommand::Attribution(a),
+        } => bench::run_attribution(&a),
     }
 }

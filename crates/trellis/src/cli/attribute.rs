@@ -53,6 +53,9 @@ pub(crate) struct AttributeArgs {
     /// Where to write the result ("-" for standard output).
     #[arg(long, value_name = "FILE", default_value = "-")]
     pub out: PathBuf,
+    /// For `trellis bench attribution`: print the peak RSS as JSON on standard error.
+    #[arg(long, hide = true)]
+    pub stats: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -87,7 +90,12 @@ pub(crate) fn run(args: &AttributeArgs) -> anyhow::Result<()> {
         Format::Csv => csv_text(&result, error.as_deref(), args.decimals),
         Format::Json => json(args, parameters, &journeys, &result, error.as_deref())?,
     };
-    write_output(&args.out, text.as_bytes())
+    write_output(&args.out, text.as_bytes())?;
+    if args.stats {
+        let peak = crate::bench::proc_status_mb("VmHWM:");
+        eprintln!("{}", serde_json::json!({ "peak_rss_mb": peak }));
+    }
+    Ok(())
 }
 
 /// A model with its parameters, checked before the journeys are read.

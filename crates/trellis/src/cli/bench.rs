@@ -1,6 +1,8 @@
 //! `trellis bench …`: end-to-end benchmarks that print one JSON line of figures. They measure;
 //! they never fail because a figure is poor (errors are counted and reported instead).
 
+use std::path::PathBuf;
+
 use crate::config::Config;
 
 /// `trellis bench api`.
@@ -113,6 +115,34 @@ pub(crate) struct DealsArgs {
 /// Runs the deal-registration benchmark.
 pub(crate) async fn run_deals(args: &DealsArgs, config: Config) -> anyhow::Result<()> {
     Box::pin(crate::bench::deals::run(args, config)).await
+}
+
+/// `trellis bench attribution`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct AttributionArgs {
+    /// Journeys to generate (the peers' generator; N total journeys, not distinct paths).
+    #[arg(long, value_name = "N", default_value_t = 1_000_000,
+        value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub journeys: u64,
+    /// Channels: 12 is the peers' set (the same file ChannelAttribution reads); any other
+    /// number is that many partners with a long-tailed mix.
+    #[arg(long, value_name = "N", default_value_t = 12,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(2..=100_000))]
+    pub channels: usize,
+    /// Runs per model; the median wall time is reported.
+    #[arg(long, default_value_t = 3, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100))]
+    pub reps: usize,
+    /// Where the journeys file is written (and reused if there) [default: the temp dir].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Only these models (by prefix: first, markov o1, markov, shapley, ...).
+    #[arg(long = "model", value_name = "MODEL")]
+    pub models: Vec<String>,
+}
+
+/// Runs the attribution benchmark.
+pub(crate) fn run_attribution(args: &AttributionArgs) -> anyhow::Result<()> {
+    crate::bench::attribution::run(args)
 }
 
 /// `trellis bench psi`.
