@@ -409,13 +409,12 @@ impl Unique {
             }
             let tally = layout.tally(&record, decimals).map_err(|b| b.at(line))?;
             let raw = record.get(layout.path()).unwrap_or_default();
-            let raw_hash = hash(raw);
-            let e = if let Some(e) = self.spellings.find(raw_hash, raw) {
+            let e = if let Some(e) = self.spellings.find(raw) {
                 e
             } else {
                 canonical(raw, &mut path).map_err(|b| b.at(line))?;
                 let e = self.entry(&path, line)?;
-                self.spellings.insert(raw_hash, raw, e);
+                self.spellings.insert(raw, e);
                 e
             };
             // Chunks reach an accumulator in any order: a path keeps its earliest line.
@@ -493,27 +492,53 @@ fn hash(bytes: &[u8]) -> u64 {
     Hasher::default().hash_one(bytes)
 }
 
-/// The spellings of paths met in a chunk, each with its canonical path's entry: most rows
-/// repeat a spelling, and only a new one is parsed into channels.
+/// The spellings of paths met by an accumulator, each with its canonical path's entry: when
+/// rows repeat a spelling, only a new one is parsed into channels. When most rows are new
+/// (many partners, few repeats), the table only costs memory and is given up.
 #[derive(Default)]
 struct Spellings {
     arena: Vec<u8>,
     /// (hash, start, length, entry).
     keys: Vec<(u64, usize, usize, u32)>,
     table: HashTable<u32>,
+    looked_up: u64,
+    found: u64,
+    off: bool,
 }
 
 impl Spellings {
-    fn find(&self, hash: u64, raw: &[u8]) -> Option<u32> {
-        self.table
+    /// Rows between checks that the table still pays.
+    const CHECK: u64 = 1 << 16;
+
+    fn find(&mut self, raw: &[u8]) -> Option<u32> {
+        if self.off {
+            return None;
+        }
+        self.looked_up += 1;
+        if self.looked_up.is_multiple_of(Self::CHECK) && self.found * 2 < self.looked_up {
+            *self = Self {
+                off: true,
+                ..Self::default()
+            };
+            return None;
+        }
+        let hash = hash(raw);
+        let found = self
+            .table
             .find(hash, |&k| {
                 let (_, start, len, _) = self.keys[k as usize];
                 self.arena[start..start + len] == *raw
             })
-            .map(|&k| self.keys[k as usize].3)
+            .map(|&k| self.keys[k as usize].3);
+        self.found += u64::from(found.is_some());
+        found
     }
 
-    fn insert(&mut self, hash: u64, raw: &[u8], entry: u32) {
+    fn insert(&mut self, raw: &[u8], entry: u32) {
+        if self.off {
+            return;
+        }
+        let hash = hash(raw);
         let k = u32::try_from(self.keys.len()).unwrap_or(u32::MAX);
         self.keys.push((hash, self.arena.len(), raw.len(), entry));
         self.arena.extend_from_slice(raw);
@@ -651,6 +676,32 @@ mod tests {
                 "line 20002, column total_conversion_value: \"1.001\" has more than 2 decimals"
             );
         }
+    }
+
+    /// When nearly every row is a new path, the spellings table is given up, and the
+    /// journeys are the same.
+    #[test]
+    fn distinct_paths_read_without_the_spellings_table() {
+        let mut csv = String::from("path,converted\n");
+        for i in 0..150_000u64 {
+            let _ = writeln!(csv, "p{} > p{},{}", i % 1000, i / 1000, i % 2);
+        }
+        let mut spellings = Spellings::default();
+        for i in 0..Spellings::CHECK {
+            let raw = i.to_string();
+            assert_eq!(spellings.find(raw.as_bytes()), None);
+            spellings.insert(raw.as_bytes(), 0);
+        }
+        assert!(spellings.off && spellings.keys.is_empty());
+        let sizes = Sizes {
+            block: 1 << 20,
+            chunk: 1 << 16,
+        };
+        let a = read(csv.as_bytes(), 2, sizes).unwrap();
+        assert_eq!(a.journeys().len(), 150_000);
+        assert_eq!(a.conversions(), 75_000);
+        assert_eq!(a.journeys()[1_000].touches, [0, 1]);
+        assert_eq!(a.channels().len(), 1_000);
     }
 
     /// From the first block with a quote on, one reader takes the rest: a quoted cell may
