@@ -9,18 +9,21 @@
 //! - [`markov`]: Markov removal effects of order 1 to 4, solved exactly.
 //! - [`shapley`]: Shapley values in the conversion-rate game, exact for up to 12 channels a
 //!   journey and sampled with a stated error bound beyond.
+//! - [`Model`]: any of them with its parameters, run the same way.
 //! - [`Attribution`]: per channel, attributed conversions and attributed value.
 //!
 //! Pure: no clock, no files, no environment. The caller reads the bytes and keeps the results.
 
 pub mod journey;
 pub mod markov;
+pub mod model;
 pub mod money;
 mod read;
 pub mod rules;
 pub mod shapley;
 
 pub use journey::{Channel, Journey, Journeys, ReadError};
+pub use model::{Details, Model, ModelError, Outcome};
 pub use rules::{RuleError, RuleModel};
 
 /// What a model credits each channel with.

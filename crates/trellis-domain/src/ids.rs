@@ -92,4 +92,8 @@ id_type!(
     MappingConnectionId,
     /// One run of account mapping on a connection.
     MappingRunId,
+    /// A partner's (or a channel's) touch on a vendor opportunity or account.
+    TouchpointId,
+    /// One recorded run of an attribution model.
+    ModelRunId,
 );

@@ -3,6 +3,7 @@
 //! No I/O, no async, no clock reads: every rule takes its inputs, including `now`, explicitly.
 #![warn(missing_docs)]
 
+pub mod attribution;
 pub mod cosell;
 pub mod crm;
 pub mod deals;

@@ -81,6 +81,10 @@ pub enum Permission {
     /// Manage one's own side's account mapping: populations, sharing policies, opting in,
     /// and (a partner) the accounts it brings.
     MappingManage,
+    /// Read touchpoints, attribution model runs and ecosystem metrics.
+    AttributionRead,
+    /// Record and remove touchpoints, run attribution models.
+    AttributionManage,
 }
 
 impl Role {
@@ -144,6 +148,8 @@ impl Role {
                         | P::CoSellRequest
                         | P::CompCreditRead
                         | P::MappingRead
+                        | P::AttributionRead
+                        | P::AttributionManage
                 )
             }
             // A rep co-sells with partners; finance only reads.
@@ -156,6 +162,7 @@ impl Role {
                         | P::CrmRead
                         | P::DealsRead
                         | P::CompCreditRead
+                        | P::AttributionRead
                 ) || (self == Role::SalesRep && matches!(p, P::CoSellRequest | P::MappingRead))
             }
             Role::PartnerAdmin => {
@@ -219,7 +226,7 @@ pub struct Scope(Permission);
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 23] = [
+    pub const ALL: [Scope; 25] = [
         Scope(Permission::OrgsRead),
         Scope(Permission::OrgsManage),
         Scope(Permission::UsersRead),
@@ -243,6 +250,8 @@ impl Scope {
         Scope(Permission::CompCreditRead),
         Scope(Permission::MappingRead),
         Scope(Permission::MappingManage),
+        Scope(Permission::AttributionRead),
+        Scope(Permission::AttributionManage),
     ];
 
     /// The scope that allows `p`.
@@ -281,6 +290,8 @@ impl Scope {
             Permission::CompCreditRead => "comp-credit:read",
             Permission::MappingRead => "mapping:read",
             Permission::MappingManage => "mapping:write",
+            Permission::AttributionRead => "attribution:read",
+            Permission::AttributionManage => "attribution:write",
         }
     }
 }
@@ -355,7 +366,27 @@ mod tests {
         assert!(s.contains(&Scope::of(Permission::OrgsRead)));
         assert!(!s.contains(&Scope::of(Permission::UsersManage)));
         assert_eq!(Role::VendorAdmin.grantable_scopes().len(), Scope::ALL.len());
-        assert_eq!(Scope::ALL.len(), 23);
+        assert_eq!(Scope::ALL.len(), 25);
+    }
+
+    #[test]
+    fn the_vendor_reads_attribution_and_channel_managers_run_it() {
+        let who = |p: Permission| -> Vec<Role> {
+            Role::ALL.into_iter().filter(|r| r.grants(p)).collect()
+        };
+        assert_eq!(
+            who(Permission::AttributionManage),
+            [Role::VendorAdmin, Role::ChannelManager]
+        );
+        assert_eq!(
+            who(Permission::AttributionRead),
+            [
+                Role::VendorAdmin,
+                Role::ChannelManager,
+                Role::SalesRep,
+                Role::Finance
+            ]
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod actor;
+pub mod attribution;
 mod auth_cache;
 pub mod clock;
 pub mod config;

@@ -5,6 +5,7 @@
 //! never decide permissions.
 
 pub mod args;
+pub mod attribution;
 pub mod config;
 pub mod cosell;
 pub mod crm;

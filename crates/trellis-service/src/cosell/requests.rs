@@ -21,6 +21,9 @@ use trellis_store::platform::users as user_store;
 use trellis_store::{Exec, Tx};
 
 use super::{CoSellRequest, side_of};
+use trellis_domain::attribution::{TouchpointKind, TouchpointOrigin};
+
+use crate::attribution::Capture;
 use crate::crm::plain;
 use crate::outbox::Change;
 use crate::platform::email::{self, EmailMessage};
@@ -272,6 +275,23 @@ impl Services {
         let after = reread(&mut tx, id).await?;
         let joined = match (action, after.direction, after.opportunity_id) {
             (Action::Accept, Direction::ToPartner, Some(opportunity)) => {
+                // Accepting is the partner's co-sell touch on the opportunity.
+                self.capture_touchpoint(
+                    &mut tx,
+                    actor,
+                    Capture {
+                        opportunity_id: opportunity,
+                        account_id: after.account_id,
+                        partner_id: after.partner_id,
+                        kind: TouchpointKind::CoSell,
+                        occurred_at: now,
+                        actor_id: Some(user.user_id),
+                        actor_label: actor.label(),
+                        origin: TouchpointOrigin::CoSell,
+                        source_id: after.id.as_uuid(),
+                    },
+                )
+                .await?;
                 involvement::attach_if_absent(
                     &mut tx.exec(),
                     opportunity.as_uuid(),

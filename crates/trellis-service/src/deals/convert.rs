@@ -11,6 +11,9 @@ use trellis_store::deals::involvement;
 
 use super::conflicts::ConflictKind;
 use super::{Registration, Step};
+use trellis_domain::attribution::{TouchpointKind, TouchpointOrigin};
+
+use crate::attribution::Capture;
 use crate::crm::{Account, AccountInput, Opportunity, OpportunityInput};
 use crate::platform::email::{self, EmailMessage};
 use crate::{Actor, Error, Result, Services};
@@ -105,6 +108,8 @@ impl Services {
             now.millis(),
         )
         .await?;
+        self.capture_sourced(&mut tx, actor, &before, &opportunity)
+            .await?;
         let opportunity_id = opportunity.id.as_uuid();
         let step = Step {
             name: "converted",
@@ -127,6 +132,40 @@ impl Services {
         self.tell_owner(&mut tx, &after, &opportunity, now).await?;
         tx.commit().await?;
         Ok((after, opportunity))
+    }
+
+    /// The registration is the partner's sourced touch on the opportunity, made when the
+    /// partner registered the deal.
+    async fn capture_sourced(
+        &self,
+        tx: &mut trellis_store::Tx,
+        actor: &Actor,
+        before: &Registration,
+        opportunity: &Opportunity,
+    ) -> Result<()> {
+        let submitter = trellis_store::platform::users::find(
+            &mut tx.exec(),
+            before.submitted_by.as_uuid(),
+            None,
+        )
+        .await?
+        .map_or_else(|| before.partner_name.clone(), |u| u.name);
+        self.capture_touchpoint(
+            tx,
+            actor,
+            Capture {
+                opportunity_id: opportunity.id,
+                account_id: opportunity.account_id,
+                partner_id: before.partner_id,
+                kind: TouchpointKind::Sourced,
+                occurred_at: before.created_at,
+                actor_id: Some(before.submitted_by),
+                actor_label: submitter,
+                origin: TouchpointOrigin::Registration,
+                source_id: before.id.as_uuid(),
+            },
+        )
+        .await
     }
 
     /// Tells the opportunity's owner that a partner-sourced deal is now theirs.

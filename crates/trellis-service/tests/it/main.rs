@@ -6,6 +6,7 @@
     reason = "tests may panic"
 )]
 
+mod attribution;
 mod cosell;
 mod deals;
 mod mapping;

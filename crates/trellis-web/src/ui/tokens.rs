@@ -89,6 +89,8 @@ fn describe(scope: Scope) -> &'static str {
         Permission::CompCreditRead => "Read the comp-credit report",
         Permission::MappingRead => "Read account-mapping populations, policies and overlaps",
         Permission::MappingManage => "Manage account mapping: populations, sharing, accounts",
+        Permission::AttributionRead => "Read touchpoints, attribution runs and metrics",
+        Permission::AttributionManage => "Record touchpoints and run attribution models",
     }
 }
 

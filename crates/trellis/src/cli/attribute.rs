@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use serde::Serialize;
 use trellis_attribution::money::format_amount;
-use trellis_attribution::rules::{self, RuleModel};
-use trellis_attribution::{Attribution, Journeys};
+use trellis_attribution::rules::RuleModel;
+use trellis_attribution::{Attribution, Details, Journeys, Model, Outcome};
 use trellis_attribution::{markov, shapley};
 
 /// `trellis attribute`.
@@ -81,14 +81,15 @@ pub(crate) enum Format {
 }
 
 pub(crate) fn run(args: &AttributeArgs) -> anyhow::Result<()> {
-    let model = Model::from_args(args)?;
+    let model = model_of(args)?;
     let journeys = read_journeys(&args.journeys, args.decimals)
         .with_context(|| format!("reading {}", args.journeys.display()))?;
-    let (result, parameters, error) = model.attribute(&journeys)?;
+    let outcome = model.run(&journeys)?;
+    let (result, error) = (&outcome.attribution, outcome.details.error());
     let text = match args.format {
-        Format::Table => table(&result, error.as_deref(), args.decimals),
-        Format::Csv => csv_text(&result, error.as_deref(), args.decimals),
-        Format::Json => json(args, parameters, &journeys, &result, error.as_deref())?,
+        Format::Table => table(result, error, args.decimals),
+        Format::Csv => csv_text(result, error, args.decimals),
+        Format::Json => json(args, &model, &journeys, &outcome)?,
     };
     write_output(&args.out, text.as_bytes())?;
     if args.stats {
@@ -98,98 +99,56 @@ pub(crate) fn run(args: &AttributeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A model with its parameters, checked before the journeys are read.
-enum Model {
-    Rule(RuleModel),
-    Markov(usize),
-    Shapley(shapley::Options),
-}
-
-impl Model {
-    fn from_args(args: &AttributeArgs) -> anyhow::Result<Self> {
-        let only = |given: bool, flag: &str, models: &str| -> anyhow::Result<()> {
-            if given {
-                bail!("{flag} applies to the {models} only");
-            }
-            Ok(())
-        };
-        let markov = args.model == ModelArg::Markov;
-        let shapley = args.model == ModelArg::Shapley;
-        only(args.order.is_some() && !markov, "--order", "markov model")?;
-        only(
-            args.half_life.is_some() && args.model != ModelArg::TimeDecay,
-            "--half-life",
-            "time-decay model",
-        )?;
-        only(
-            args.weights.is_some() && !matches!(args.model, ModelArg::U | ModelArg::W),
-            "--weights",
-            "u and w models",
-        )?;
-        for (given, flag) in [
-            (args.exact_max.is_some(), "--exact-max"),
-            (args.permutations.is_some(), "--permutations"),
-            (args.seed.is_some(), "--seed"),
-        ] {
-            only(given && !shapley, flag, "shapley model")?;
+/// The model the flags ask for, checked before the journeys are read: a flag of another model
+/// is refused rather than ignored.
+fn model_of(args: &AttributeArgs) -> anyhow::Result<Model> {
+    let only = |given: bool, flag: &str, models: &str| -> anyhow::Result<()> {
+        if given {
+            bail!("{flag} applies to the {models} only");
         }
-        Ok(match args.model {
-            ModelArg::Markov => {
-                let order = args.order.unwrap_or(1);
-                if !markov::ORDERS.contains(&order) {
-                    bail!("--order {order} is not supported; the order is 1 to 4");
-                }
-                Self::Markov(order)
-            }
-            ModelArg::Shapley => {
-                let defaults = shapley::Options::default();
-                let options = shapley::Options {
-                    exact_max: args.exact_max.unwrap_or(defaults.exact_max),
-                    permutations: args.permutations.unwrap_or(defaults.permutations),
-                    seed: args.seed.unwrap_or(defaults.seed),
-                    confidence: defaults.confidence,
-                };
-                options.validate()?;
-                Self::Shapley(options)
-            }
-            _ => Self::Rule(rule_model(args)?),
-        })
+        Ok(())
+    };
+    let markov = args.model == ModelArg::Markov;
+    let shapley = args.model == ModelArg::Shapley;
+    only(args.order.is_some() && !markov, "--order", "markov model")?;
+    only(
+        args.half_life.is_some() && args.model != ModelArg::TimeDecay,
+        "--half-life",
+        "time-decay model",
+    )?;
+    only(
+        args.weights.is_some() && !matches!(args.model, ModelArg::U | ModelArg::W),
+        "--weights",
+        "u and w models",
+    )?;
+    for (given, flag) in [
+        (args.exact_max.is_some(), "--exact-max"),
+        (args.permutations.is_some(), "--permutations"),
+        (args.seed.is_some(), "--seed"),
+    ] {
+        only(given && !shapley, flag, "shapley model")?;
     }
-
-    /// The attribution, the parameters and figures the JSON report adds, and for sampled
-    /// Shapley values each channel's error bound.
-    fn attribute(
-        &self,
-        journeys: &Journeys,
-    ) -> anyhow::Result<(Attribution, serde_json::Value, Option<Vec<f64>>)> {
-        Ok(match self {
-            Self::Rule(model) => (rules::attribute(journeys, model)?, parameters(model), None),
-            Self::Markov(order) => {
-                let m = markov::attribute(journeys, *order)?;
-                let parameters = serde_json::json!({
-                    "order": order,
-                    "states": m.states,
-                    "conversion_probability": m.conversion_probability,
-                    "removal_effects": m.removal_effects,
-                    "value_removal_effects": m.value_removal_effects,
-                });
-                (m.attribution, parameters, None)
+    let model = match args.model {
+        ModelArg::Markov => {
+            let order = args.order.unwrap_or(1);
+            if !markov::ORDERS.contains(&order) {
+                bail!("--order {order} is not supported; the order is 1 to 4");
             }
-            Self::Shapley(options) => {
-                let s = shapley::attribute(journeys, options)?;
-                let parameters = serde_json::json!({
-                    "exact_max": options.exact_max,
-                    "permutations": options.permutations,
-                    "seed": options.seed,
-                    "confidence": options.confidence,
-                    "sets": s.sets,
-                    "sampled_sets": s.sampled,
-                });
-                let error = (s.sampled > 0).then_some(s.error);
-                (s.attribution, parameters, error)
-            }
-        })
-    }
+            Model::Markov { order }
+        }
+        ModelArg::Shapley => {
+            let defaults = shapley::Options::default();
+            Model::Shapley(shapley::Options {
+                exact_max: args.exact_max.unwrap_or(defaults.exact_max),
+                permutations: args.permutations.unwrap_or(defaults.permutations),
+                seed: args.seed.unwrap_or(defaults.seed),
+                confidence: defaults.confidence,
+            })
+        }
+        _ => Model::Rule(rule_model(args)?),
+    };
+    model.validate()?;
+    Ok(model)
 }
 
 fn rule_model(args: &AttributeArgs) -> anyhow::Result<RuleModel> {
@@ -233,7 +192,6 @@ fn rule_model(args: &AttributeArgs) -> anyhow::Result<RuleModel> {
         (ModelArg::Linear, _) => RuleModel::Linear,
         (ModelArg::Markov | ModelArg::Shapley, _) => bail!("not a rule model"),
     };
-    model.validate()?;
     Ok(model)
 }
 
@@ -353,30 +311,64 @@ struct JsonChannel<'a> {
     value_text: String,
 }
 
-/// A rule model's parameters, as the JSON report gives them.
-fn parameters(model: &RuleModel) -> serde_json::Value {
-    match *model {
-        RuleModel::TimeDecay { half_life } => serde_json::json!({ "half_life": half_life }),
-        RuleModel::U { first, last } => serde_json::json!({ "first": first, "last": last }),
-        RuleModel::W {
+/// The model's parameters and the figures it found, as the JSON report gives them.
+fn parameters(model: &Model, details: &Details) -> serde_json::Value {
+    let mut p = match *model {
+        Model::Rule(RuleModel::TimeDecay { half_life }) => {
+            serde_json::json!({ "half_life": half_life })
+        }
+        Model::Rule(RuleModel::U { first, last }) => {
+            serde_json::json!({ "first": first, "last": last })
+        }
+        Model::Rule(RuleModel::W {
             first,
             middle,
             last,
-        } => serde_json::json!({ "first": first, "middle": middle, "last": last }),
-        RuleModel::First | RuleModel::Last | RuleModel::Linear => serde_json::json!({}),
+        }) => serde_json::json!({ "first": first, "middle": middle, "last": last }),
+        Model::Rule(RuleModel::First | RuleModel::Last | RuleModel::Linear) => {
+            serde_json::json!({})
+        }
+        Model::Markov { order } => serde_json::json!({ "order": order }),
+        Model::Shapley(o) => serde_json::json!({
+            "exact_max": o.exact_max,
+            "permutations": o.permutations,
+            "seed": o.seed,
+            "confidence": o.confidence,
+        }),
+    };
+    let found = match details {
+        Details::Rule => serde_json::json!({}),
+        Details::Markov {
+            removal_effects,
+            value_removal_effects,
+            conversion_probability,
+            states,
+        } => serde_json::json!({
+            "states": states,
+            "conversion_probability": conversion_probability,
+            "removal_effects": removal_effects,
+            "value_removal_effects": value_removal_effects,
+        }),
+        Details::Shapley { sets, sampled, .. } => {
+            serde_json::json!({ "sets": sets, "sampled_sets": sampled })
+        }
+    };
+    if let (Some(p), serde_json::Value::Object(found)) = (p.as_object_mut(), found) {
+        p.extend(found);
     }
+    p
 }
 
 fn json(
     args: &AttributeArgs,
-    parameters: serde_json::Value,
+    model: &Model,
     journeys: &Journeys,
-    result: &Attribution,
-    error: Option<&[f64]>,
+    outcome: &Outcome,
 ) -> anyhow::Result<String> {
+    let (result, error) = (&outcome.attribution, outcome.details.error());
     let report = JsonReport {
         model: args.model,
-        parameters,
+        parameters: parameters(model, &outcome.details),
         journeys: journeys.journeys().len(),
         conversions: journeys.conversions(),
         value: journeys.value(),
