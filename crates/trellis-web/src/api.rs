@@ -2,6 +2,7 @@
 //! themselves: a route cannot be added without appearing in the document.
 
 pub mod applications;
+pub mod attribution;
 pub mod audit;
 pub mod auth;
 pub mod changes;
@@ -54,6 +55,7 @@ use crate::state::AppState;
         (name = "deals", description = "Deal registration, conflict checks, the rules of engagement and partners on opportunities"),
         (name = "co-sell", description = "Co-sell requests between the vendor and its partners, both ways, and the comp-credit report of reps on partner-involved opportunities"),
         (name = "mapping", description = "Account mapping: each side's populations and sharing policies, and the connections between the vendor and its partners"),
+        (name = "attribution", description = "Touchpoints on opportunities and accounts, and recorded runs of the attribution models: run, replay on the same journeys, compare"),
     )
 )]
 struct ApiDoc;
@@ -91,6 +93,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(deals::routes())
                 .merge(cosell::routes())
                 .merge(mapping::routes())
+                .merge(attribution::routes())
                 .merge(imports::routes())
                 .merge(changes::routes()),
         )

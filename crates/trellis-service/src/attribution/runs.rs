@@ -44,19 +44,15 @@ pub struct ModelParams {
 }
 
 /// What to run: a model over the opportunities closed in a date range.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct RunInput {
     /// The model and its parameters.
-    #[serde(flatten)]
     pub params: ModelParams,
     /// First close date, `YYYY-MM-DD` [default: a year before `to`].
-    #[serde(default)]
     pub from: String,
     /// Last close date, `YYYY-MM-DD` [default: today].
-    #[serde(default)]
     pub to: String,
     /// Days before the close within which touches on the account count [default 365].
-    #[serde(default)]
     pub lookback_days: Option<u32>,
 }
 
@@ -229,17 +225,17 @@ impl Services {
         Ok(Page { items, next })
     }
 
-    /// Two runs side by side, channel by channel.
+    /// Two runs side by side, channel by channel; `b` is required (a missing one is named
+    /// as the `with` field, once the reader's access is checked).
     pub async fn compare_runs(
         &self,
         actor: &Actor,
         a: ModelRunId,
-        b: ModelRunId,
+        b: Option<ModelRunId>,
     ) -> Result<Comparison> {
-        let (a, b) = (
-            self.model_run(actor, a).await?,
-            self.model_run(actor, b).await?,
-        );
+        let a = self.model_run(actor, a).await?;
+        let b = b.ok_or_else(|| Error::field("with", "name the run to compare with"))?;
+        let b = self.model_run(actor, b).await?;
         Ok(Comparison {
             rows: compare(&a, &b),
             a,

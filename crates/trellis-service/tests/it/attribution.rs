@@ -312,7 +312,10 @@ async fn model_runs_split_the_revenue_exactly_replay_on_the_same_journeys_and_co
     assert!((40_000..=40_001).contains(&value_of(&markov, "Globex Partners")));
     assert!((40_000..=40_001).contains(&value_of(&markov, "AWS Marketplace")));
 
-    let cmp = p.s.compare_runs(&p.cm, linear.id, markov.id).await.unwrap();
+    let cmp =
+        p.s.compare_runs(&p.cm, linear.id, Some(markov.id))
+            .await
+            .unwrap();
     assert_eq!(cmp.rows.len(), 3);
     let globex = cmp
         .rows

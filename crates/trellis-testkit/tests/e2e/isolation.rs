@@ -167,6 +167,15 @@ async fn crm_records(vendor: &Api) -> Vec<(&'static str, String)> {
         json!({"account_external_id": "001ISO", "name": "Isolation deal", "stage": "Qualification"}),
     )
     .await;
+    let touchpoint = created(
+        &vendor
+            .post(
+                "/api/v1/touchpoints",
+                &json!({"opportunity_id": opportunity, "channel": "Isolation webinar", "kind": "campaign"}),
+            )
+            .await
+            .unwrap(),
+    );
     let import = vendor
         .post_raw(
             "/api/v1/imports?kind=accounts",
@@ -180,6 +189,7 @@ async fn crm_records(vendor: &Api) -> Vec<(&'static str, String)> {
         ("accounts", account),
         ("account-contacts", contact),
         ("opportunities", opportunity),
+        ("touchpoints", touchpoint),
         ("imports", import.body["id"].as_str().unwrap().to_owned()),
     ]
 }

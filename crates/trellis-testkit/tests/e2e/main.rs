@@ -10,6 +10,7 @@
 )]
 
 mod api_conventions;
+mod attribution;
 mod auth;
 mod browser;
 mod cosell;
