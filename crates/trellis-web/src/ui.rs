@@ -10,6 +10,7 @@
 
 mod assets;
 mod book;
+mod chart;
 mod console;
 mod cosell;
 mod csrf;

@@ -11,6 +11,7 @@
 
 mod api_conventions;
 mod attribution;
+mod attribution_pages;
 mod auth;
 mod browser;
 mod cosell;

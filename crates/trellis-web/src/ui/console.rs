@@ -4,6 +4,7 @@
 //! [`VendorSession`]: super::session::VendorSession
 
 mod applications;
+mod attribution;
 mod audit;
 mod cosell;
 mod crm;
@@ -31,6 +32,7 @@ pub(crate) fn routes(book: RouteBook) -> RouteBook {
     let book = users::routes(partner::routes(partners::routes(book)));
     let book = ipp::routes(program::routes(applications::routes(book)));
     let book = cosell::routes(deals::routes(crm::routes(onboarding::routes(book))));
+    let book = attribution::routes(book);
     let book = crate::ui::mapping::routes::<VendorSession>(book, &crate::ui::mapping::CONSOLE);
     let book =
         tokens::routes::<VendorSession>(book, "/console/tokens", "/console/tokens/{id}/revoke");

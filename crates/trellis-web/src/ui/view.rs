@@ -2,6 +2,7 @@
 //! message), and small display helpers the templates call: `x.show()` for a label or "—",
 //! `x.badge()` for the badge colour class.
 
+use trellis_domain::attribution::{TouchpointKind, TouchpointOrigin};
 use trellis_domain::cosell::credit::PartnerRole;
 use trellis_domain::cosell::{Direction, HelpKind, RequestStatus};
 use trellis_domain::crm::{OpportunityStatus, Relationship};
@@ -130,6 +131,11 @@ fn nav_for(side: Side, role: Role) -> Vec<(&'static str, &'static str)> {
                 "/console/mapping",
                 "Account mapping",
                 Some(Permission::MappingRead),
+            ),
+            (
+                "/console/attribution",
+                "Attribution",
+                Some(Permission::AttributionRead),
             ),
             (
                 "/console/reports/comp-credit",
@@ -324,6 +330,23 @@ impl Look for PartnerRole {
     }
 }
 
+impl Look for TouchpointKind {
+    fn show(&self) -> String {
+        self.label().into()
+    }
+
+    fn badge(&self) -> &'static str {
+        match self {
+            TouchpointKind::Sourced => "badge-violet",
+            TouchpointKind::CoSell => "badge-blue",
+            TouchpointKind::Referral | TouchpointKind::Marketplace => "badge-green",
+            TouchpointKind::Influence | TouchpointKind::Campaign => "badge-gray",
+        }
+    }
+}
+
+look_by_label!(TouchpointOrigin);
+
 impl Look for Relationship {
     fn show(&self) -> String {
         self.label().into()
@@ -449,7 +472,8 @@ mod tests {
         let console = nav_for(Side::Console, Role::SalesRep);
         assert!(console.iter().any(|(h, _)| *h == "/console/partners"));
         assert!(!console.iter().any(|(h, _)| *h == "/console/webhooks"));
-        assert_eq!(nav_for(Side::Console, Role::VendorAdmin).len(), 16);
+        assert_eq!(nav_for(Side::Console, Role::VendorAdmin).len(), 17);
+        assert!(console.iter().any(|(h, _)| *h == "/console/attribution"));
         assert!(console.iter().any(|(h, _)| *h == "/console/mapping"));
         assert!(console.iter().any(|(h, _)| *h == "/console/deals"));
         assert!(console.iter().any(|(h, _)| *h == "/console/co-sell"));
