@@ -7,6 +7,7 @@ pub mod attribution;
 pub mod cosell;
 pub mod crm;
 pub mod deals;
+pub mod fx;
 pub mod ids;
 pub mod mapping;
 pub mod money;

@@ -7,6 +7,8 @@
 //!   influence, marketplace deals, campaigns). Several partners may touch one deal.
 //! - [`journeys`]: the closed opportunities of a data cut as journeys: their touches in time
 //!   order, won (with its amount) or lost.
+//! - [`fx`]: exchange rates into the reporting currency, kept by finance; a deal converts at
+//!   the rate of its close date.
 //! - [`runs`]: a model run records the model, its parameters, the data cut and the journeys it
 //!   read, so a past report can be shown as it was, replayed with other parameters on the
 //!   same data, and compared with another run.
@@ -15,10 +17,12 @@
 //! records and removes touchpoints and runs models. Partners see none of it here (a partner
 //! asking answers 404).
 
+mod fx;
 mod journeys;
 mod runs;
 mod touchpoints;
 
+pub use fx::{FxRate, FxRateInput};
 pub use journeys::{Cut, CutSummary};
 pub use runs::{ChannelFigure, Comparison, ComparisonRow, ModelParams, ModelRun, RunInput};
 pub(crate) use touchpoints::Capture;

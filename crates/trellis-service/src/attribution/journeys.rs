@@ -5,14 +5,17 @@
 //! What counts: live opportunities closed (won or lost) in the cut's close-date range, in the
 //! reporting currency; their touches up to the end of the close day, and the touches on their
 //! account that no opportunity claims within the look-back window before it. Opportunities
-//! without a touch are direct: counted, not modelled. Opportunities in another currency are
-//! counted and left out, until amounts can be converted.
+//! without a touch are direct: counted, not modelled. Amounts in other currencies convert at
+//! the rate valid on the close date (see [`super::fx`]); a deal without one is counted and
+//! left out.
 
 use serde::{Deserialize, Serialize};
 use time::macros::format_description;
 use trellis_attribution::{Journey, Journeys};
 use trellis_store::attribution::touchpoints::{ClosedTotalRow, JourneyTouchRow};
 use uuid::Uuid;
+
+use super::fx::RateTable;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -46,8 +49,10 @@ pub struct CutSummary {
     pub attributed_amount_minor: i64,
     /// Touches read.
     pub touches: u64,
-    /// Closed opportunities in other currencies, left out.
-    pub other_currency: u64,
+    /// Closed opportunities converted from another currency.
+    pub converted: u64,
+    /// Closed opportunities left out: no exchange rate for their currency on their close date.
+    pub no_rate: u64,
 }
 
 /// A channel of the stored journeys: a partner, or a channel named on touches.
@@ -111,17 +116,26 @@ pub(super) fn build(
     cut: &Cut,
     rows: &[JourneyTouchRow],
     totals: &[ClosedTotalRow],
+    rates: &RateTable,
 ) -> (StoredJourneys, CutSummary) {
     let mut summary = CutSummary::default();
+    let convert = |amount: i64, currency: &str, date: &str| {
+        rates.convert(amount, currency, date, &cut.currency)
+    };
     for t in totals {
         let n = u64::try_from(t.opportunities).unwrap_or(0);
-        match (t.currency == cut.currency, t.status.as_str()) {
-            (false, _) => summary.other_currency += n,
-            (true, "won") => {
-                summary.won += n;
-                summary.won_amount_minor += t.amount_minor;
-            }
-            (true, _) => summary.lost += n,
+        let Some(amount) = convert(t.amount_minor, &t.currency, &t.close_date) else {
+            summary.no_rate += n;
+            continue;
+        };
+        if t.currency != cut.currency {
+            summary.converted += n;
+        }
+        if t.status == "won" {
+            summary.won += n;
+            summary.won_amount_minor += amount;
+        } else {
+            summary.lost += n;
         }
     }
     let mut out = StoredJourneys::default();
@@ -129,9 +143,9 @@ pub(super) fn build(
     let lookback = i64::from(cut.lookback_days) * DAY_MS;
     for group in rows.chunk_by(|a, b| a.opportunity_id == b.opportunity_id) {
         let first = &group[0];
-        if first.currency != cut.currency {
+        let Some(amount) = convert(first.amount_minor, &first.currency, &first.close_date) else {
             continue;
-        }
+        };
         let Some(close_end) = day_start(&first.close_date).map(|d| d + DAY_MS) else {
             continue;
         };
@@ -141,11 +155,7 @@ pub(super) fn build(
             ages: Vec::new(),
             milestone: None,
             won: first.status == "won",
-            value_minor: if first.status == "won" {
-                first.amount_minor
-            } else {
-                0
-            },
+            value_minor: if first.status == "won" { amount } else { 0 },
         };
         for t in group.iter().filter(|t| {
             t.occurred_at < close_end && (!t.on_account || t.occurred_at >= close_end - lookback)
@@ -237,17 +247,19 @@ mod tests {
             ClosedTotalRow {
                 status: "won".into(),
                 currency: "EUR".into(),
+                close_date: "2026-06-30".into(),
                 opportunities: 3,
                 amount_minor: 25_000,
             },
             ClosedTotalRow {
                 status: "won".into(),
                 currency: "USD".into(),
+                close_date: "2026-06-30".into(),
                 opportunities: 2,
                 amount_minor: 1,
             },
         ];
-        let (j, s) = build(&cut(), &rows, &totals);
+        let (j, s) = build(&cut(), &rows, &totals, &RateTable::default());
         let names: Vec<&str> = j.channels.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["Acme", "Globex"]);
         assert_eq!(j.journeys.len(), 2);
@@ -257,8 +269,9 @@ mod tests {
         assert_eq!(j.journeys[1].touches, [0]);
         assert!(!j.journeys[1].won);
         assert_eq!(
-            (s.won, s.touched_won, s.touched_lost, s.other_currency),
-            (3, 1, 1, 2)
+            (s.won, s.touched_won, s.touched_lost, s.no_rate),
+            (3, 1, 1, 2),
+            "USD deals have no rate into EUR"
         );
         assert_eq!(
             (s.won_amount_minor, s.attributed_amount_minor),

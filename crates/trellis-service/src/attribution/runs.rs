@@ -162,11 +162,12 @@ impl Services {
                 "checked input without a value"
             )));
         };
+        let rates = self.rate_table(&cut.currency).await?;
         let (stored, summary) = {
             let mut c = self.db().read().await?;
             let rows = touch_store::journey_touches(&mut c.exec(), &cut.from, &cut.to).await?;
             let totals = touch_store::closed_totals(&mut c.exec(), &cut.from, &cut.to).await?;
-            journeys::build(&cut, &rows, &totals)
+            journeys::build(&cut, &rows, &totals, &rates)
         };
         self.record_run(actor, model, &input.params, cut, summary, stored, None)
             .await

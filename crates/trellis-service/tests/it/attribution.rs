@@ -6,7 +6,9 @@ use trellis_domain::attribution::{TouchpointKind, TouchpointOrigin};
 use trellis_domain::cosell::Action;
 use trellis_domain::deals::Decision;
 use trellis_domain::{Currency, Money, OpportunityId, OrgId, Role};
-use trellis_service::attribution::{ModelParams, RunInput, TouchpointInput, TouchpointQuery};
+use trellis_service::attribution::{
+    FxRateInput, ModelParams, RunInput, TouchpointInput, TouchpointQuery,
+};
 use trellis_service::cosell::CoSellInput;
 use trellis_service::crm::{AccountInput, OpportunityInput};
 use trellis_service::deals::{Conversion, RegistrationInput};
@@ -351,6 +353,90 @@ async fn a_run_with_parameters_of_another_model_or_bad_dates_is_refused_and_not_
             .await
             .unwrap();
     assert!(runs.items.is_empty(), "nothing recorded for a refused run");
+}
+
+#[tokio::test]
+async fn deals_in_other_currencies_convert_at_their_close_dates_rate_or_are_left_out() {
+    let w = world().await;
+    let p = &w.p;
+    p.advance_days(200);
+    let (eur, gbp) = (
+        Currency::parse("EUR").unwrap(),
+        Currency::parse("GBP").unwrap(),
+    );
+    let deal = |key: &'static str, currency: Currency, close: &'static str| {
+        let s = &p.s;
+        let admin = &p.admin;
+        async move {
+            let (o, _) = s
+                .upsert_opportunity(
+                    admin,
+                    "salesforce",
+                    key,
+                    None,
+                    &OpportunityInput {
+                        account_external_id: "001A".into(),
+                        name: key.into(),
+                        stage: "Closed Won".into(),
+                        amount: Some(Money::new(100_000, currency)),
+                        close_date: close.into(),
+                        ..OpportunityInput::default()
+                    },
+                )
+                .await
+                .unwrap();
+            o.id
+        }
+    };
+    let early = deal("006E", eur, "2026-02-10").await;
+    let late = deal("006F", eur, "2026-05-10").await;
+    let pound = deal("006G", gbp, "2026-05-10").await;
+    for o in [early, late, pound] {
+        touch(p, o, Some(w.northwind), "", "sourced", "2026-01-15").await;
+    }
+    for (from, rate) in [("2026-01-01", "1.10"), ("2026-04-01", "1,20")] {
+        let input = FxRateInput {
+            currency: "eur".into(),
+            valid_from: from.into(),
+            rate: rate.into(),
+        };
+        p.s.set_fx_rate(&p.cm, &input).await.unwrap();
+    }
+    let bad = FxRateInput {
+        currency: "USD".into(),
+        valid_from: "2026-13-01".into(),
+        rate: "-1".into(),
+    };
+    let Err(Error::Validation(e)) = p.s.set_fx_rate(&p.cm, &bad).await else {
+        panic!("expected a validation error");
+    };
+    let fields: Vec<&str> = e.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        ["currency", "valid_from", "rate"],
+        "USD is the reporting currency"
+    );
+    let rates = p.s.fx_rates(&p.cm).await.unwrap();
+    assert_eq!(
+        rates.iter().map(|r| r.rate.as_str()).collect::<Vec<_>>(),
+        ["1.1", "1.2"]
+    );
+
+    let input = RunInput {
+        params: ModelParams {
+            model: "first".into(),
+            ..ModelParams::default()
+        },
+        from: "2026-01-01".into(),
+        to: "2026-06-30".into(),
+        lookback_days: None,
+    };
+    let run = p.s.run_model(&p.cm, &input).await.unwrap();
+    assert_eq!((run.summary.converted, run.summary.no_rate), (2, 1));
+    // EUR 1,000.00 at 1.10 and at 1.20: USD 2,300.00; the GBP deal has no rate.
+    assert_eq!(run.summary.attributed_amount_minor, 230_000);
+    assert_eq!(run.channels[0].value.amount_minor, 230_000);
+    assert_eq!(run.channels[0].value.currency.code(), "USD");
 }
 
 #[tokio::test]

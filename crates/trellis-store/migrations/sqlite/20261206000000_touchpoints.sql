@@ -9,6 +9,11 @@
 -- `model_runs` keeps every run of an attribution model: the model and its parameters, the data
 -- cut it read (`cut`), the journeys it read (`journeys`, so the run can be replayed with other
 -- parameters on the same data), and what it credited to whom (`result`).
+--
+-- `fx_rates` is finance's table of exchange rates into the reporting currency (`quote`): a
+-- rate holds from `valid_from` until the next one of its currency; `rate_ppb` is billionths of
+-- a quote-currency unit per unit of `currency`. A closed deal converts at the rate of its close
+-- date.
 
 create table touchpoints (
     id blob primary key,
@@ -56,3 +61,13 @@ create table model_runs (
     created_at integer not null
 );
 create index model_runs_by_time on model_runs (created_at, id);
+
+create table fx_rates (
+    currency text not null,
+    quote text not null,
+    valid_from text not null,
+    rate_ppb integer not null check (rate_ppb > 0),
+    created_by blob references users (id),
+    created_at integer not null,
+    primary key (quote, currency, valid_from)
+);

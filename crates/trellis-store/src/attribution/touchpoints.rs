@@ -196,26 +196,28 @@ pub async fn journey_touches(
     )?)
 }
 
-/// Closed opportunities in a close-date range, counted per status and currency.
+/// Closed opportunities in a close-date range, counted per status, currency and close date
+/// (the date sets the exchange rate).
 #[derive(Clone, Debug, FromRow)]
 pub struct ClosedTotalRow {
     pub status: String,
     pub currency: String,
+    pub close_date: String,
     pub opportunities: i64,
     pub amount_minor: i64,
 }
 
-/// The live opportunities closed between `from` and `to`, per status and currency.
+/// The live opportunities closed between `from` and `to`, per status, currency and date.
 pub async fn closed_totals(ex: &mut Exec<'_>, from: &str, to: &str) -> Result<Vec<ClosedTotalRow>> {
     Ok(fetch!(
         ex,
         ClosedTotalRow,
-        "select status, currency, count(*) as opportunities, \
+        "select status, currency, close_date, count(*) as opportunities, \
            cast(coalesce(sum(amount_minor), 0) as bigint) as amount_minor \
          from opportunities \
          where not archived and status in ('won', 'lost') \
            and close_date >= $1 and close_date <= $2 \
-         group by status, currency order by status, currency",
+         group by status, currency, close_date order by status, currency, close_date",
         [from, to],
         fetch_all
     )?)

@@ -192,3 +192,48 @@ async fn a_sales_rep_reads_attribution_but_records_and_runs_nothing() {
     .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn exchange_rates_are_set_checked_and_removed_on_the_attribution_page() {
+    let app = TestApp::spawn().await.unwrap();
+    let b = app.browser_as("admin@vendor.example").await.unwrap();
+    let bad = submit(
+        &b,
+        "/console/attribution",
+        "/console/attribution/rates",
+        &[
+            ("currency", "usd"),
+            ("valid_from", "2026-10-01"),
+            ("rate", "1.2.3"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.html.contains("id=\"currency-error\"") && bad.html.contains("id=\"rate-error\""));
+    assert!(bad.html.contains("value=\"1.2.3\""), "what was typed stays");
+    let set = submit(
+        &b,
+        "/console/attribution",
+        "/console/attribution/rates",
+        &[
+            ("currency", "eur"),
+            ("valid_from", "2026-10-01"),
+            ("rate", "1,0825"),
+        ],
+    )
+    .await;
+    let page = follow(&b, &set).await;
+    assert!(
+        page.contains("1 EUR = 1.0825 USD from 2026-10-01."),
+        "the flash"
+    );
+    assert!(page.contains("id=\"rates-table\""));
+    let removed = submit(
+        &b,
+        "/console/attribution",
+        "/console/attribution/rates/remove",
+        &[("currency", "EUR"), ("valid_from", "2026-10-01")],
+    )
+    .await;
+    assert!(follow(&b, &removed).await.contains("id=\"no-rates\""));
+}

@@ -10,8 +10,8 @@ use trellis_domain::attribution::{TouchpointKind, TouchpointOrigin};
 use trellis_domain::{AccountId, ModelRunId, OpportunityId, OrgId, TouchpointId};
 use trellis_service::Services;
 use trellis_service::attribution::{
-    ChannelFigure, Comparison, Cut, CutSummary, ModelParams, ModelRun, RunInput, Touchpoint,
-    TouchpointInput, TouchpointQuery,
+    ChannelFigure, Comparison, Cut, CutSummary, FxRate, FxRateInput, ModelParams, ModelRun,
+    RunInput, Touchpoint, TouchpointInput, TouchpointQuery,
 };
 use trellis_service::platform::PageRequest;
 use utoipa::{IntoParams, ToSchema};
@@ -33,6 +33,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_run))
         .routes(routes!(replay_run))
         .routes(routes!(compare_runs))
+        .routes(routes!(list_rates, set_rate, delete_rate))
 }
 
 /// A touch by a partner (or a channel) on a vendor opportunity or account.
@@ -323,7 +324,7 @@ pub struct CutDto {
     pub from: String,
     /// Last close date.
     pub to: String,
-    /// The reporting currency: closed deals in other currencies are counted, not modelled.
+    /// The reporting currency; deals in others convert at their close date's rate.
     pub currency: String,
     /// Days before the close within which account touches count.
     pub lookback_days: u32,
@@ -341,8 +342,10 @@ pub struct CutDto {
     pub attributed_amount_minor: i64,
     /// Touches read.
     pub touches: u64,
-    /// Closed deals in other currencies, left out.
-    pub other_currency: u64,
+    /// Closed deals converted from another currency at their close date's rate.
+    pub converted: u64,
+    /// Closed deals left out: no exchange rate for their currency on their close date.
+    pub no_rate: u64,
 }
 
 impl CutDto {
@@ -359,7 +362,8 @@ impl CutDto {
             touched_lost: s.touched_lost,
             attributed_amount_minor: s.attributed_amount_minor,
             touches: s.touches,
-            other_currency: s.other_currency,
+            converted: s.converted,
+            no_rate: s.no_rate,
         }
     }
 }
@@ -600,4 +604,102 @@ async fn compare_runs(
         .compare_runs(&actor, id, q.with.map(ModelRunId::from_uuid))
         .await?;
     Ok(Json(c.into()))
+}
+
+/// An exchange rate into the reporting currency.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FxRateDto {
+    /// The currency converted (ISO 4217).
+    pub currency: String,
+    /// The reporting currency it converts into.
+    pub quote: String,
+    /// First day it applies (until the next rate of the currency), `YYYY-MM-DD`.
+    pub valid_from: String,
+    /// Reporting-currency units per unit, as a decimal string: `"1.0825"`.
+    pub rate: String,
+    /// Who set it.
+    pub created_by_name: String,
+    /// When.
+    pub created_at: String,
+}
+
+impl From<FxRate> for FxRateDto {
+    fn from(r: FxRate) -> Self {
+        Self {
+            currency: r.currency,
+            quote: r.quote,
+            valid_from: r.valid_from,
+            rate: r.rate,
+            created_by_name: r.created_by_name,
+            created_at: instant(r.created_at),
+        }
+    }
+}
+
+/// A rate to set: replaces the currency's rate of the same day.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"currency": "EUR", "valid_from": "2026-10-01", "rate": "1.0825"}))]
+pub struct FxRateBody {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// First day it applies, `YYYY-MM-DD`.
+    pub valid_from: String,
+    /// Reporting-currency units per unit, as a decimal string (up to nine decimals).
+    pub rate: String,
+}
+
+/// Exchange rates into the reporting currency, by currency and date. Closed deals convert at
+/// the rate valid on their close date.
+#[utoipa::path(get, path = "/fx-rates", tag = "attribution", operation_id = "list_fx_rates",
+    responses((status = 200, body = Vec<FxRateDto>), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn list_rates(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<Vec<FxRateDto>>> {
+    let rates = s.fx_rates(&actor).await?;
+    Ok(Json(rates.into_iter().map(FxRateDto::from).collect()))
+}
+
+/// Sets an exchange rate into the reporting currency.
+#[utoipa::path(post, path = "/fx-rates", tag = "attribution", operation_id = "set_fx_rate", request_body = FxRateBody,
+    responses((status = 200, body = FxRateDto), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn set_rate(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    body: ApiJson<FxRateBody>,
+) -> ApiResult<Json<FxRateDto>> {
+    let b = body.value;
+    let input = FxRateInput {
+        currency: b.currency,
+        valid_from: b.valid_from,
+        rate: b.rate,
+    };
+    Ok(Json(s.set_fx_rate(&actor, &input).await?.into()))
+}
+
+/// Which rate to remove.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FxRateKey {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// The day it applies from, `YYYY-MM-DD`.
+    pub valid_from: String,
+}
+
+/// Removes an exchange rate.
+#[utoipa::path(delete, path = "/fx-rates", tag = "attribution", operation_id = "delete_fx_rate", params(FxRateKey),
+    responses((status = 200, body = Ack), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+async fn delete_rate(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<FxRateKey>,
+) -> ApiResult<Json<Ack>> {
+    s.remove_fx_rate(&actor, &q.currency, &q.valid_from).await?;
+    Ok(Json(Ack { ok: true }))
 }

@@ -10,7 +10,9 @@ use askama_web::WebTemplate;
 use axum::response::{IntoResponse, Response};
 use trellis_domain::{Currency, FieldErrors, ModelRunId, Money, Permission};
 use trellis_service::Error;
-use trellis_service::attribution::{Comparison, ModelParams, ModelRun, RunInput};
+use trellis_service::attribution::{
+    Comparison, FxRate, FxRateInput, ModelParams, ModelRun, RunInput,
+};
 use trellis_service::platform::PageRequest;
 
 use crate::ui::book::RouteBook;
@@ -30,6 +32,8 @@ pub(super) fn routes(book: RouteBook) -> RouteBook {
         .get("/console/attribution/runs/{id}/csv", csv)
         .post("/console/attribution/runs/{id}/replay", replay)
         .get("/console/attribution/runs/{id}/compare", compare)
+        .post("/console/attribution/rates", set_rate)
+        .post("/console/attribution/rates/remove", remove_rate)
 }
 
 /// The models, as the form offers them.
@@ -164,6 +168,30 @@ struct IndexPage {
     runs: Vec<RunRow>,
     next: Option<String>,
     form: Option<RunForm>,
+    /// Exchange rates into the reporting currency.
+    rates: Vec<FxRate>,
+    reporting_currency: String,
+    /// The rate form, with `attribution:write`.
+    rate_form: Option<RateForm>,
+}
+
+/// The exchange-rate form as typed.
+struct RateForm {
+    currency: String,
+    valid_from: String,
+    rate: String,
+    errors: Errors,
+}
+
+impl RateForm {
+    fn of(form: &FormData, errors: Errors) -> Self {
+        Self {
+            currency: form.text("currency"),
+            valid_from: form.text("valid_from"),
+            rate: form.text("rate"),
+            errors,
+        }
+    }
 }
 
 /// A run in the list.
@@ -209,17 +237,55 @@ impl IndexPage {
             limit: Some(25),
         };
         let runs = s.services.model_runs(&s.actor, &page).await?;
+        let can_manage = s.can(Permission::AttributionManage);
         Ok(Self {
+            rates: s.services.fx_rates(&s.actor).await?,
+            reporting_currency: s.services.reporting_currency().await?,
+            rate_form: can_manage.then(|| RateForm::of(&FormData::default(), Errors::none())),
             chrome: s.chrome("Attribution"),
             next: runs
                 .next
                 .map(|c| Query::link("/console/attribution", &[("cursor", &c.encode())])),
             runs: runs.items.into_iter().map(RunRow::of).collect(),
-            form: s
-                .can(Permission::AttributionManage)
-                .then(|| RunForm::of(form, errors)),
+            form: can_manage.then(|| RunForm::of(form, errors)),
         })
     }
+}
+
+async fn set_rate(s: VendorSession, q: Query, CsrfForm(form): CsrfForm) -> PageResult {
+    let input = FxRateInput {
+        currency: form.text("currency"),
+        valid_from: form.text("valid_from"),
+        rate: form.text("rate"),
+    };
+    match s.services.set_fx_rate(&s.actor, &input).await {
+        Ok(r) => Ok(s.redirect(
+            "/console/attribution#rates",
+            &Flash::success(format!(
+                "1 {} = {} {} from {}.",
+                r.currency, r.rate, r.quote, r.valid_from
+            )),
+        )),
+        Err(e) => {
+            let blank = FormData::from_pairs([("model", "linear".to_owned())]);
+            let page = IndexPage::load(&s, &q, &blank, Errors::none()).await?;
+            rerender(e, |errors| IndexPage {
+                rate_form: Some(RateForm::of(&form, errors)),
+                ..page
+            })
+        }
+    }
+}
+
+async fn remove_rate(s: VendorSession, CsrfForm(form): CsrfForm) -> PageResult {
+    let (currency, from) = (form.text("currency"), form.text("valid_from"));
+    s.services
+        .remove_fx_rate(&s.actor, &currency, &from)
+        .await?;
+    Ok(s.redirect(
+        "/console/attribution#rates",
+        &Flash::success(format!("The {currency} rate from {from} was removed.")),
+    ))
 }
 
 async fn run(s: VendorSession, q: Query, CsrfForm(form): CsrfForm) -> PageResult {
