@@ -38,7 +38,7 @@ const BAR_MAX: u32 = 330;
 /// One row's height.
 const ROW: u32 = 26;
 /// The longest label shown whole.
-const LABEL_CHARS: usize = 26;
+const LABEL_CHARS: usize = 22;
 
 impl BarChart {
     /// A chart of `(label, value, value as text)` items, in the order given.
@@ -118,7 +118,7 @@ mod tests {
         let c = BarChart::horizontal("Attributed revenue", &items);
         let widths: Vec<u32> = c.bars.iter().map(|b| b.width).collect();
         assert_eq!(widths, [330, 110, 0]);
-        assert_eq!(c.bars[1].label.chars().count(), 26);
+        assert_eq!(c.bars[1].label.chars().count(), 22);
         assert!(c.bars[1].label.ends_with('…'));
         assert_eq!(c.height, 8 + 3 * 26);
         assert!(c.desc.starts_with("Northwind: USD 3.00; "));

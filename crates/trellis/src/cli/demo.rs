@@ -53,6 +53,8 @@ async fn print_welcome(
             cosell_requests = s.pipeline.cosell_requests,
             partner_accounts_for_mapping = s.pipeline.mapping.partner_accounts,
             mappings = s.pipeline.mapping.runs,
+            touchpoints = s.pipeline.attribution.touchpoints,
+            attribution_runs = s.pipeline.attribution.runs,
             seconds = (s.elapsed.as_secs_f64() * 10.0).round() / 10.0,
             "demo data created"
         );

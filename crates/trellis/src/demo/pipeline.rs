@@ -4,6 +4,7 @@
 //! registration sweep run before every step as the job would, so that SLA timers, protection
 //! windows, warnings and trails look real at "now".
 
+mod attribution;
 mod companies;
 mod cosell;
 mod crm;
@@ -51,6 +52,8 @@ pub(crate) struct Pipeline {
     pub cosell_requests: usize,
     /// Account mapping: the partners' books and the mappings run.
     pub mapping: mapping::Mapping,
+    /// Attribution: touchpoints on closed deals and model runs.
+    pub attribution: attribution::Attribution,
 }
 
 /// The people who act: the vendor, the partners and every demo user `(e-mail, id, version)`.
@@ -150,11 +153,17 @@ pub(super) async fn seed(
     run.sweep().await?;
     let cosell_requests = cosell::seed(services, clock, now, cast).await?;
     let mapping = mapping::seed(services, cast, &run.plan).await?;
+    let today = time::Date::parse(
+        &now.date(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )?;
+    let attribution = attribution::seed(services, cast, today).await?;
     Ok(Pipeline {
         accounts: run.plan.accounts.len(),
         registrations: STORIES.len(),
         cosell_requests,
         mapping,
+        attribution,
     })
 }
 
@@ -414,16 +423,15 @@ mod tests {
         config.store.data_dir = dir.path().to_path_buf();
         let db = crate::cli::serve::open(&config, true).await.unwrap();
         let s = crate::cli::serve::services(db, &config);
-        let started = std::time::Instant::now();
         let seeded = super::super::seed(&s, super::super::DEFAULT_PASSWORD)
             .await
             .unwrap()
             .unwrap();
-        eprintln!("seeded the demo in {:?}", started.elapsed());
         assert_eq!(seeded.pipeline.registrations, STORIES.len());
         assert_eq!(seeded.pipeline.cosell_requests, 6);
         cosell_requests_in_every_state(&s).await;
         mapped_with_partners(&s).await;
+        attributed(&s, &seeded.pipeline.attribution).await;
         let all = all_registrations(&s).await;
         assert_eq!(all.len(), STORIES.len());
 
@@ -524,6 +532,38 @@ mod tests {
     /// Both ways, every request status.
     /// Two connections mapped (one partner shares records, one counts only), one waiting;
     /// the vendor's matrix has overlaps and some overlapping records behind them.
+    /// Touchpoints on closed deals, and runs whose partners are credited in the reporting
+    /// currency with EUR and GBP deals converted.
+    async fn attributed(s: &Services, a: &attribution::Attribution) {
+        assert!(a.touchpoints > 100, "{a:?}");
+        assert_eq!(a.runs, 5);
+        let runs = s
+            .model_runs(
+                &Actor::System,
+                &trellis_service::platform::PageRequest::default(),
+            )
+            .await
+            .unwrap()
+            .items;
+        let models: Vec<&str> = runs.iter().map(|r| r.params.model.as_str()).collect();
+        assert_eq!(
+            models,
+            ["time-decay", "shapley", "markov", "markov", "linear"]
+        );
+        for r in &runs {
+            assert!(
+                r.summary.touched_won > 20 && r.summary.touched_lost > 10,
+                "{:?}",
+                r.summary
+            );
+            assert!(r.summary.converted > 0, "EUR and GBP deals convert");
+            assert_eq!(r.summary.no_rate, 0, "every month has its rates");
+            let total: i64 = r.channels.iter().map(|c| c.value.amount_minor).sum();
+            assert_eq!(total, r.summary.attributed_amount_minor);
+            assert!(r.channels.len() > 5, "partners and channels are credited");
+        }
+    }
+
     async fn mapped_with_partners(s: &Services) {
         use trellis_service::mapping::OverlapFilter;
         let admin = Actor::System;
