@@ -5,6 +5,7 @@
 //!   from the records it holds (a converted registration is a *sourced* touch by its partner,
 //!   an accepted co-sell request a *co-sell* touch), and people enter the rest (referrals,
 //!   influence, marketplace deals, campaigns). Several partners may touch one deal.
+//! - [`import`]: touchpoints from a CSV file, all rows or none.
 //! - [`journeys`]: the closed opportunities of a data cut as journeys: their touches in time
 //!   order, won (with its amount) or lost.
 //! - [`fx`]: exchange rates into the reporting currency, kept by finance; a deal converts at
@@ -18,11 +19,13 @@
 //! asking answers 404).
 
 mod fx;
+mod import;
 mod journeys;
 mod runs;
 mod touchpoints;
 
 pub use fx::{FxRate, FxRateInput};
+pub use import::{MAX_ROWS, TouchpointImport};
 pub use journeys::{Cut, CutSummary};
 pub use runs::{ChannelFigure, Comparison, ComparisonRow, ModelParams, ModelRun, RunInput};
 pub(crate) use touchpoints::Capture;

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::db::Exec;
 use crate::error::Result;
 use crate::page::{Cursor, Page};
-use crate::{execute, fetch};
+use crate::{execute, fetch, fetch_args};
 
 /// One `touchpoints` row with the names joined to it.
 #[derive(Clone, Debug, FromRow)]
@@ -219,6 +219,62 @@ pub async fn closed_totals(ex: &mut Exec<'_>, from: &str, to: &str) -> Result<Ve
            and close_date >= $1 and close_date <= $2 \
          group by status, currency, close_date order by status, currency, close_date",
         [from, to],
+        fetch_all
+    )?)
+}
+
+/// An opportunity a touchpoint file names, by its Trellis id or its CRM id.
+#[derive(Clone, Debug, FromRow)]
+pub struct OpportunityRef {
+    pub id: Uuid,
+    pub account_id: Option<Uuid>,
+    pub source_system: String,
+    pub external_id: String,
+}
+
+/// The live and archived opportunities whose id is one of `ids` or whose CRM id is one of
+/// `external_ids` (in any source system), in chunks of 500 keys.
+pub async fn opportunity_refs(
+    ex: &mut Exec<'_>,
+    ids: &[Uuid],
+    external_ids: &[String],
+) -> Result<Vec<OpportunityRef>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let mut args = crate::args::Args::new();
+        let list = args.list(chunk.iter().copied());
+        let sql = format!(
+            "select id, account_id, source_system, external_id from opportunities \
+             where id in ({list})"
+        );
+        out.extend(fetch_args!(ex, OpportunityRef, &sql, args, fetch_all)?);
+    }
+    for chunk in external_ids.chunks(500) {
+        let mut args = crate::args::Args::new();
+        let list = args.list(chunk.iter());
+        let sql = format!(
+            "select id, account_id, source_system, external_id from opportunities \
+             where external_id in ({list})"
+        );
+        out.extend(fetch_args!(ex, OpportunityRef, &sql, args, fetch_all)?);
+    }
+    Ok(out)
+}
+
+/// A partner a touchpoint file may name.
+#[derive(Clone, Debug, FromRow)]
+pub struct PartnerRef {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// Every partner organisation, by name.
+pub async fn partner_refs(ex: &mut Exec<'_>) -> Result<Vec<PartnerRef>> {
+    Ok(fetch!(
+        ex,
+        PartnerRef,
+        "select id, name from orgs where kind = 'partner' order by name, id",
+        [],
         fetch_all
     )?)
 }

@@ -184,3 +184,67 @@ async fn a_model_run_splits_revenue_to_the_cent_replays_on_its_journeys_and_comp
     let list = api.get("/api/v1/attribution/runs").await.unwrap();
     assert_eq!(list.body["items"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_touchpoint_file_is_imported_whole_or_not_at_all() {
+    let (_app, api, first, _) = world().await;
+    let bad = "Opportunity ID,Partner,Channel,Touch Type,Date\n\
+               006A,Northwind,,influence,2025-11-02\n\
+               006Z,Nobody Inc,,gossip,2025-13-01\n\
+               006B,,Trade show > booth,campaign,2025-12-01\n";
+    let r = api
+        .post_raw("/api/v1/touchpoints/import", "text/csv", bad)
+        .await
+        .unwrap();
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    let fields: Vec<&str> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "line 3, column \"Opportunity ID\"",
+            "line 3, column \"Partner\"",
+            "line 3, column \"Touch Type\"",
+            "line 3, column \"Date\"",
+            "line 4, column \"Channel\""
+        ]
+    );
+    let all = api.get("/api/v1/touchpoints").await.unwrap();
+    assert_eq!(
+        all.body["items"].as_array().unwrap().len(),
+        3,
+        "nothing written"
+    );
+
+    let good = format!(
+        "Opportunity ID;Partner;Channel;Touch Type;Date;Notes\n\
+         006A;northwind;;Co-Sell;2025-11-02;Joint demo\n\
+         {first};;Trade show booth;campaign;2025-11-10;\n"
+    );
+    let r = api
+        .post_raw("/api/v1/touchpoints/import", "text/csv", good)
+        .await
+        .unwrap();
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["created"], 2);
+    let journey = api
+        .get(&format!("/api/v1/opportunities/{first}/touchpoints"))
+        .await
+        .unwrap();
+    let imported: Vec<(&str, &str)> = journey
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["origin"] == "import")
+        .map(|t| (t["channel"].as_str().unwrap(), t["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        imported,
+        [("Northwind", "co_sell"), ("Trade show booth", "campaign")]
+    );
+}

@@ -27,6 +27,7 @@ use crate::state::AppState;
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_touchpoint, list_touchpoints))
+        .routes(routes!(import_touchpoints))
         .routes(routes!(get_touchpoint, delete_touchpoint))
         .routes(routes!(opportunity_touchpoints))
         .routes(routes!(run_model, list_runs))
@@ -146,6 +147,37 @@ async fn create_touchpoint(
 }
 
 list_type!(TouchpointList, TouchpointDto);
+
+/// What an import wrote.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TouchpointImportDto {
+    /// Touchpoints recorded: one per row.
+    pub created: usize,
+}
+
+/// Records the touchpoints of a CSV file, every row or none: columns for the opportunity (its
+/// Trellis id or CRM id), the partner (name or id) or a channel, the kind, the date and an
+/// optional note. A bad cell is named by line and column; `touchpoints.imported` is published.
+#[utoipa::path(post, path = "/touchpoints/import", tag = "attribution", operation_id = "import_touchpoints",
+    request_body(content = String, content_type = "text/csv", description = "Opportunity ID,Partner,Channel,Kind,Date,Note"),
+    responses((status = 201, body = TouchpointImportDto), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn import_touchpoints(
+    State(s): State<Services>,
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> ApiResult<(StatusCode, Json<TouchpointImportDto>)> {
+    let bytes = super::imports::csv_body(&state, &headers, body).await?;
+    let done = s.import_touchpoints(&actor, &bytes).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TouchpointImportDto {
+            created: done.created,
+        }),
+    ))
+}
 
 /// Touchpoint filters.
 #[derive(Debug, Deserialize, IntoParams)]
