@@ -440,6 +440,55 @@ async fn deals_in_other_currencies_convert_at_their_close_dates_rate_or_are_left
 }
 
 #[tokio::test]
+async fn an_accounts_own_touches_count_for_its_deals_within_the_look_back() {
+    let w = world().await;
+    let p = &w.p;
+    p.advance_days(200);
+    let won = opportunity(p, "006A", "won", 90_000, "2026-06-30").await;
+    touch(p, won, Some(w.northwind), "", "sourced", "2026-05-01").await;
+    let account = p.s.get_opportunity(&p.cm, won).await.unwrap().account_id;
+    for (at, channel) in [
+        ("2026-06-01", "Spring webinar"),
+        ("2026-01-02", "Old mailing"),
+    ] {
+        let input = TouchpointInput {
+            account_id: account,
+            channel: channel.into(),
+            kind: "campaign".into(),
+            occurred_at: at.into(),
+            ..TouchpointInput::default()
+        };
+        p.s.record_touchpoint(&p.cm, &input).await.unwrap();
+    }
+    let journey = p.s.opportunity_touchpoints(&p.cm, won).await.unwrap();
+    assert_eq!(
+        journey.len(),
+        3,
+        "the deal's page lists its account's touches too"
+    );
+    let input = RunInput {
+        params: ModelParams {
+            model: "linear".into(),
+            ..ModelParams::default()
+        },
+        from: "2026-01-01".into(),
+        to: "2026-12-31".into(),
+        lookback_days: Some(90),
+    };
+    let run = p.s.run_model(&p.cm, &input).await.unwrap();
+    let split: Vec<(&str, i64)> = run
+        .channels
+        .iter()
+        .map(|c| (c.channel.as_str(), c.value.amount_minor))
+        .collect();
+    assert_eq!(
+        split,
+        [("Northwind", 45_000), ("Spring webinar", 45_000)],
+        "the January mailing is older than 90 days before the close"
+    );
+}
+
+#[tokio::test]
 async fn partners_see_no_attribution_and_reps_only_read_it() {
     let w = world().await;
     let p = &w.p;
