@@ -57,6 +57,19 @@ impl Timestamp {
         OffsetDateTime::from_unix_timestamp_nanos(nanos).map_or(1970, OffsetDateTime::year)
     }
 
+    /// Midnight (UTC) of a `YYYY-MM-DD` date, the inverse of [`Timestamp::date`]; `None` for
+    /// anything else.
+    pub fn from_date(date: &str) -> Option<Self> {
+        let d = time::Date::parse(
+            date,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .ok()?;
+        i64::try_from(d.midnight().assume_utc().unix_timestamp_nanos() / 1_000_000)
+            .ok()
+            .map(Self)
+    }
+
     /// The date, `2026-11-24` (UTC).
     pub fn date(self) -> String {
         let s = self.to_rfc3339();

@@ -10,7 +10,6 @@ use trellis_domain::fx::{self, format_rate, parse_rate};
 use trellis_domain::{Currency, FieldErrors, Permission, Timestamp};
 use trellis_store::attribution::fx::{self as store, RateRow};
 
-use super::journeys::day_start;
 use crate::outbox::Change;
 use crate::{Actor, Error, Result, Services};
 
@@ -43,35 +42,50 @@ pub struct FxRateInput {
     pub rate: String,
 }
 
-/// The rates a run converts with.
-#[derive(Clone, Debug, Default)]
+/// The rates a run converts with, into one reporting currency; currency codes are read once
+/// here rather than for every deal.
+#[derive(Clone, Debug)]
 pub(crate) struct RateTable {
-    /// Per currency: `(valid_from, rate in billionths)`, by date.
-    by_currency: HashMap<String, Vec<(String, i64)>>,
+    /// The reporting currency.
+    quote: String,
+    to: Option<Currency>,
+    /// Per currency: the currency and its `(valid_from, rate in billionths)`, by date.
+    by_currency: HashMap<String, (Currency, Vec<(String, i64)>)>,
 }
 
 impl RateTable {
-    /// `amount_minor` of `currency` closed on `date`, in minor units of `quote`; `None` when no
-    /// rate was valid that day (or the currency is unknown).
-    pub(crate) fn convert(
-        &self,
-        amount_minor: i64,
-        currency: &str,
-        date: &str,
-        quote: &str,
-    ) -> Option<i64> {
-        if currency == quote {
+    /// A table into `quote`, without rates yet.
+    pub(crate) fn new(quote: &str) -> Self {
+        Self {
+            quote: quote.to_owned(),
+            to: Currency::parse(quote).ok(),
+            by_currency: HashMap::new(),
+        }
+    }
+
+    /// Adds a rate; rates of a currency come in date order. A code that is no currency is
+    /// skipped: no deal can convert with it.
+    fn add(&mut self, currency: String, valid_from: String, ppb: i64) {
+        let Ok(from) = Currency::parse(&currency) else {
+            return;
+        };
+        self.by_currency
+            .entry(currency)
+            .or_insert_with(|| (from, Vec::new()))
+            .1
+            .push((valid_from, ppb));
+    }
+
+    /// `amount_minor` of `currency` closed on `date`, in minor units of the reporting
+    /// currency; `None` when no rate was valid that day.
+    pub(crate) fn convert(&self, amount_minor: i64, currency: &str, date: &str) -> Option<i64> {
+        if currency == self.quote {
             return Some(amount_minor);
         }
-        let rates = self.by_currency.get(currency)?;
-        let at = rates.partition_point(|(from, _)| from.as_str() <= date);
+        let (from, rates) = self.by_currency.get(currency)?;
+        let at = rates.partition_point(|(valid_from, _)| valid_from.as_str() <= date);
         let (_, ppb) = rates.get(at.checked_sub(1)?)?;
-        fx::convert(
-            amount_minor,
-            Currency::parse(currency).ok()?,
-            Currency::parse(quote).ok()?,
-            *ppb,
-        )
+        fx::convert(amount_minor, *from, self.to?, *ppb)
     }
 }
 
@@ -100,7 +114,7 @@ impl Services {
             Err(err) => e.add("currency", err.to_string()),
         }
         let valid_from = input.valid_from.trim().to_owned();
-        if day_start(&valid_from).is_none() {
+        if Timestamp::from_date(&valid_from).is_none() {
             e.add("valid_from", "a date, YYYY-MM-DD");
         }
         let rate = parse_rate(&input.rate).map_err(|m| e.add("rate", m)).ok();
@@ -179,13 +193,9 @@ impl Services {
     /// The rates into `quote`, for a run.
     pub(crate) async fn rate_table(&self, quote: &str) -> Result<RateTable> {
         let mut c = self.db().read().await?;
-        let mut table = RateTable::default();
+        let mut table = RateTable::new(quote);
         for r in store::of_quote(&mut c.exec(), quote).await? {
-            table
-                .by_currency
-                .entry(r.currency)
-                .or_default()
-                .push((r.valid_from, r.rate_ppb));
+            table.add(r.currency, r.valid_from, r.rate_ppb);
         }
         Ok(table)
     }
@@ -210,23 +220,14 @@ mod tests {
 
     #[test]
     fn a_deal_converts_at_the_rate_valid_on_its_close_date() {
-        let mut t = RateTable::default();
-        t.by_currency.insert(
-            "EUR".into(),
-            vec![
-                ("2026-01-01".into(), 1_100_000_000),
-                ("2026-07-01".into(), 1_200_000_000),
-            ],
-        );
-        assert_eq!(
-            t.convert(10_000, "EUR", "2025-12-31", "USD"),
-            None,
-            "no rate yet"
-        );
-        assert_eq!(t.convert(10_000, "EUR", "2026-01-01", "USD"), Some(11_000));
-        assert_eq!(t.convert(10_000, "EUR", "2026-06-30", "USD"), Some(11_000));
-        assert_eq!(t.convert(10_000, "EUR", "2026-07-01", "USD"), Some(12_000));
-        assert_eq!(t.convert(10_000, "USD", "2020-01-01", "USD"), Some(10_000));
-        assert_eq!(t.convert(10_000, "GBP", "2026-07-01", "USD"), None);
+        let mut t = RateTable::new("USD");
+        t.add("EUR".into(), "2026-01-01".into(), 1_100_000_000);
+        t.add("EUR".into(), "2026-07-01".into(), 1_200_000_000);
+        assert_eq!(t.convert(10_000, "EUR", "2025-12-31"), None, "no rate yet");
+        assert_eq!(t.convert(10_000, "EUR", "2026-01-01"), Some(11_000));
+        assert_eq!(t.convert(10_000, "EUR", "2026-06-30"), Some(11_000));
+        assert_eq!(t.convert(10_000, "EUR", "2026-07-01"), Some(12_000));
+        assert_eq!(t.convert(10_000, "USD", "2020-01-01"), Some(10_000));
+        assert_eq!(t.convert(10_000, "GBP", "2026-07-01"), None);
     }
 }

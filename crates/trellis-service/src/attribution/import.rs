@@ -5,7 +5,7 @@
 //! Columns (labels in any case, other columns ignored): the opportunity (its Trellis id or
 //! its CRM id), the partner (its name or id) or a channel, the kind, the date, a note.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
@@ -14,9 +14,7 @@ use trellis_csv::{Columns, Field};
 use trellis_domain::attribution::{TouchpointKind, TouchpointOrigin, check_channel};
 use trellis_domain::{FieldErrors, Permission, Timestamp, TouchpointId};
 use trellis_store::Tx;
-use trellis_store::attribution::touchpoints::{
-    self as store, OpportunityRef, PartnerRef, TouchpointRow,
-};
+use trellis_store::attribution::touchpoints::{self as store, OpportunityRef, TouchpointRow};
 
 use super::touchpoints::occurred;
 use crate::outbox::Change;
@@ -98,7 +96,7 @@ impl File {
 struct Lookups {
     by_id: HashMap<Uuid, OpportunityRef>,
     by_key: HashMap<String, Vec<Uuid>>,
-    partners: Vec<PartnerRef>,
+    partner_ids: HashSet<Uuid>,
     by_name: HashMap<String, Vec<Uuid>>,
 }
 
@@ -127,15 +125,16 @@ impl Lookups {
             by_key.entry(r.external_id.clone()).or_default().push(r.id);
             by_id.insert(r.id, r);
         }
-        let partners = store::partner_refs(&mut tx.exec()).await?;
+        let mut partner_ids = HashSet::new();
         let mut by_name: HashMap<String, Vec<Uuid>> = HashMap::new();
-        for p in &partners {
+        for p in store::partner_refs(&mut tx.exec()).await? {
+            partner_ids.insert(p.id);
             by_name.entry(p.name.to_lowercase()).or_default().push(p.id);
         }
         Ok(Self {
             by_id,
             by_key,
-            partners,
+            partner_ids,
             by_name,
         })
     }
@@ -173,7 +172,7 @@ impl Lookups {
     fn partner(&self, text: &str) -> std::result::Result<Uuid, String> {
         let found = Uuid::parse_str(text)
             .ok()
-            .filter(|id| self.partners.iter().any(|x| x.id == *id))
+            .filter(|id| self.partner_ids.contains(id))
             .map(|id| vec![id])
             .or_else(|| self.by_name.get(&text.to_lowercase()).cloned());
         match found.as_deref() {

@@ -10,8 +10,8 @@
 //! left out.
 
 use serde::{Deserialize, Serialize};
-use time::macros::format_description;
 use trellis_attribution::{Journey, Journeys};
+use trellis_domain::Timestamp;
 use trellis_store::attribution::touchpoints::{ClosedTotalRow, JourneyTouchRow};
 use uuid::Uuid;
 
@@ -119,12 +119,9 @@ pub(super) fn build(
     rates: &RateTable,
 ) -> (StoredJourneys, CutSummary) {
     let mut summary = CutSummary::default();
-    let convert = |amount: i64, currency: &str, date: &str| {
-        rates.convert(amount, currency, date, &cut.currency)
-    };
     for t in totals {
         let n = u64::try_from(t.opportunities).unwrap_or(0);
-        let Some(amount) = convert(t.amount_minor, &t.currency, &t.close_date) else {
+        let Some(amount) = rates.convert(t.amount_minor, &t.currency, &t.close_date) else {
             summary.no_rate += n;
             continue;
         };
@@ -143,10 +140,12 @@ pub(super) fn build(
     let lookback = i64::from(cut.lookback_days) * DAY_MS;
     for group in rows.chunk_by(|a, b| a.opportunity_id == b.opportunity_id) {
         let first = &group[0];
-        let Some(amount) = convert(first.amount_minor, &first.currency, &first.close_date) else {
+        let Some(amount) = rates.convert(first.amount_minor, &first.currency, &first.close_date)
+        else {
             continue;
         };
-        let Some(close_end) = day_start(&first.close_date).map(|d| d + DAY_MS) else {
+        let Some(close_end) = Timestamp::from_date(&first.close_date).map(|d| d.millis() + DAY_MS)
+        else {
             continue;
         };
         let mut journey = StoredJourney {
@@ -191,12 +190,6 @@ pub(super) fn build(
     (out, summary)
 }
 
-/// Midnight UTC of a `YYYY-MM-DD` date, in milliseconds.
-pub(crate) fn day_start(date: &str) -> Option<i64> {
-    let d = time::Date::parse(date, format_description!("[year]-[month]-[day]")).ok()?;
-    i64::try_from(d.midnight().assume_utc().unix_timestamp_nanos() / 1_000_000).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,7 +211,7 @@ mod tests {
             org_id: None,
             label: label.into(),
             kind: kind.into(),
-            occurred_at: day_start(at).unwrap(),
+            occurred_at: Timestamp::from_date(at).unwrap().millis(),
             on_account: kind == "campaign",
         }
     }
@@ -259,7 +252,7 @@ mod tests {
                 amount_minor: 1,
             },
         ];
-        let (j, s) = build(&cut(), &rows, &totals, &RateTable::default());
+        let (j, s) = build(&cut(), &rows, &totals, &RateTable::new("EUR"));
         let names: Vec<&str> = j.channels.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["Acme", "Globex"]);
         assert_eq!(j.journeys.len(), 2);

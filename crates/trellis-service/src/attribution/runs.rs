@@ -5,14 +5,14 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use trellis_attribution::rules::RuleModel;
-use trellis_attribution::{Details, Model, markov, shapley};
+use trellis_attribution::{Details, Model, shapley};
 use trellis_domain::{
     Currency, FieldErrors, ModelRunId, Money, OrgId, Permission, Timestamp, UserId,
 };
 use trellis_store::attribution::runs::{self as store, RunRow};
 use trellis_store::attribution::touchpoints as touch_store;
 
-use super::journeys::{self, Cut, CutSummary, StoredJourneys, day_start};
+use super::journeys::{self, Cut, CutSummary, StoredJourneys};
 use crate::outbox::Change;
 use crate::platform::PageRequest;
 use crate::{Actor, Error, Page, Result, Services};
@@ -169,7 +169,7 @@ impl Services {
             let totals = touch_store::closed_totals(&mut c.exec(), &cut.from, &cut.to).await?;
             journeys::build(&cut, &rows, &totals, &rates)
         };
-        self.record_run(actor, model, &input.params, cut, summary, stored, None)
+        self.record_run(actor, model, cut, summary, stored, None)
             .await
     }
 
@@ -193,16 +193,8 @@ impl Services {
         };
         let cut: StoredCut = stored("cut", &row.cut)?;
         let journeys: StoredJourneys = stored("journeys", &row.journeys)?;
-        self.record_run(
-            actor,
-            model,
-            params,
-            cut.cut,
-            cut.summary,
-            journeys,
-            Some(id),
-        )
-        .await
+        self.record_run(actor, model, cut.cut, cut.summary, journeys, Some(id))
+            .await
     }
 
     /// One run.
@@ -244,12 +236,10 @@ impl Services {
         })
     }
 
-    #[allow(clippy::too_many_arguments, reason = "the parts of one recorded run")]
     async fn record_run(
         &self,
         actor: &Actor,
         model: Model,
-        params: &ModelParams,
         cut: Cut,
         summary: CutSummary,
         journeys: StoredJourneys,
@@ -278,7 +268,7 @@ impl Services {
                 details_json(&o.details, &journeys),
             ),
         };
-        let params = normalised(params, &model);
+        let params = normalised(&model);
         let now = self.now();
         let row = RunRow {
             id: ModelRunId::new().as_uuid(),
@@ -409,17 +399,12 @@ fn model_of(p: &ModelParams, e: &mut FieldErrors) -> Option<Model> {
             return None;
         }
     };
-    if let Model::Markov { order } = model
-        && !markov::ORDERS.contains(&order)
-    {
-        e.add("order", "the order is 1 to 4");
-        return None;
-    }
     if let Err(err) = model.validate() {
         let field = match model {
             Model::Rule(RuleModel::TimeDecay { .. }) => "half_life_days",
             Model::Rule(_) => "weights",
-            _ => "model",
+            Model::Markov { .. } => "order",
+            Model::Shapley(_) => "model",
         };
         e.add(field, err.to_string());
         return None;
@@ -428,7 +413,7 @@ fn model_of(p: &ModelParams, e: &mut FieldErrors) -> Option<Model> {
 }
 
 /// The parameters as they ran: every parameter of the model, defaults filled in.
-fn normalised(p: &ModelParams, model: &Model) -> ModelParams {
+fn normalised(model: &Model) -> ModelParams {
     let base = ModelParams {
         model: model.name().to_owned(),
         ..ModelParams::default()
@@ -460,10 +445,7 @@ fn normalised(p: &ModelParams, model: &Model) -> ModelParams {
             seed: Some(o.seed),
             ..base
         },
-        Model::Rule(_) => {
-            let _ = p;
-            base
-        }
+        Model::Rule(_) => base,
     }
 }
 
@@ -474,15 +456,15 @@ fn cut_of(input: &RunInput, currency: &str, now: Timestamp, e: &mut FieldErrors)
         if text.is_empty() {
             return Some(default);
         }
-        if day_start(text).is_none() {
+        if Timestamp::from_date(text).is_none() {
             e.add(field, "a date, YYYY-MM-DD");
             return None;
         }
         Some(text.to_owned())
     };
     let to = date("to", &input.to, now.date(), e)?;
-    let year_before = day_start(&to)
-        .map(|ms| Timestamp::from_millis(ms - 364 * 86_400_000).date())
+    let year_before = Timestamp::from_date(&to)
+        .map(|t| t.minus(std::time::Duration::from_hours(364 * 24)).date())
         .unwrap_or_default();
     let from = date("from", &input.from, year_before, e)?;
     if from > to {

@@ -3,7 +3,6 @@
 
 use serde::Serialize;
 use serde_json::json;
-use time::macros::format_description;
 use trellis_domain::attribution::{TouchpointKind, TouchpointOrigin, check_channel};
 use trellis_domain::{
     AccountId, FieldErrors, OpportunityId, OrgId, Permission, Timestamp, TouchpointId, UserId,
@@ -211,8 +210,8 @@ impl Services {
     }
 
     /// Removes a touchpoint (a captured one too: a registration later found to be someone
-    /// else's deal should not keep crediting its partner).
-    pub async fn remove_touchpoint(&self, actor: &Actor, id: TouchpointId) -> Result<()> {
+    /// else's deal should not keep crediting its partner); returns what was removed.
+    pub async fn remove_touchpoint(&self, actor: &Actor, id: TouchpointId) -> Result<Touchpoint> {
         super::vendor_with(actor, Permission::AttributionManage)?;
         let mut tx = self.db().begin().await?;
         let before: Touchpoint = store::find(&mut tx.exec(), id.as_uuid())
@@ -223,7 +222,7 @@ impl Services {
         self.record_change(&mut tx, actor, "touchpoint.removed", Some(&before), None)
             .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(before)
     }
 
     /// Captures a touch from one of Trellis's own records in the caller's transaction; a
@@ -397,16 +396,9 @@ pub(crate) fn occurred(text: &str, now: Timestamp) -> std::result::Result<Timest
     if text.is_empty() {
         return Ok(now);
     }
-    let at = if let Some(t) = Timestamp::parse_rfc3339(text) {
-        t
-    } else {
-        let date = time::Date::parse(text, format_description!("[year]-[month]-[day]"))
-            .map_err(|_| "a date (YYYY-MM-DD) or an RFC 3339 instant")?;
-        Timestamp::from_millis(
-            i64::try_from(date.midnight().assume_utc().unix_timestamp_nanos() / 1_000_000)
-                .map_err(|_| "out of range")?,
-        )
-    };
+    let at = Timestamp::parse_rfc3339(text)
+        .or_else(|| Timestamp::from_date(text))
+        .ok_or("a date (YYYY-MM-DD) or an RFC 3339 instant")?;
     if at.millis() > now.millis() + FUTURE_SLACK_MS {
         return Err("is in the future");
     }

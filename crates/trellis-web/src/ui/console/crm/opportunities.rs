@@ -257,8 +257,7 @@ async fn remove_touchpoint(
     PageId(id): PageId<TouchpointId>,
     CsrfForm(_): CsrfForm,
 ) -> PageResult {
-    let t = s.services.touchpoint(&s.actor, id).await?;
-    s.services.remove_touchpoint(&s.actor, id).await?;
+    let t = s.services.remove_touchpoint(&s.actor, id).await?;
     let back = t.opportunity_id.map_or_else(
         || "/console/opportunities".to_owned(),
         |o| format!("/console/opportunities/{o}#touchpoints"),
