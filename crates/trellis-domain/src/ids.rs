@@ -96,4 +96,6 @@ id_type!(
     TouchpointId,
     /// One recorded run of an attribution model.
     ModelRunId,
+    /// One cost of the partner program (or of the direct channel).
+    CostId,
 );

@@ -10,6 +10,7 @@ pub mod deals;
 pub mod fx;
 pub mod ids;
 pub mod mapping;
+pub mod metrics;
 pub mod money;
 pub mod orgs;
 pub mod partners;

@@ -85,6 +85,9 @@ pub enum Permission {
     AttributionRead,
     /// Record and remove touchpoints, run attribution models.
     AttributionManage,
+    /// Enter, import and remove the program's costs (MDF, incentives, enablement, tech,
+    /// direct acquisition), which ROPI and CAC divide by.
+    CostsManage,
 }
 
 impl Role {
@@ -150,9 +153,10 @@ impl Role {
                         | P::MappingRead
                         | P::AttributionRead
                         | P::AttributionManage
+                        | P::CostsManage
                 )
             }
-            // A rep co-sells with partners; finance only reads.
+            // A rep co-sells with partners; finance reads, and keeps the program's costs.
             Role::SalesRep | Role::Finance => {
                 matches!(
                     p,
@@ -164,6 +168,7 @@ impl Role {
                         | P::CompCreditRead
                         | P::AttributionRead
                 ) || (self == Role::SalesRep && matches!(p, P::CoSellRequest | P::MappingRead))
+                    || (self == Role::Finance && p == P::CostsManage)
             }
             Role::PartnerAdmin => {
                 matches!(
@@ -226,7 +231,7 @@ pub struct Scope(Permission);
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 25] = [
+    pub const ALL: [Scope; 26] = [
         Scope(Permission::OrgsRead),
         Scope(Permission::OrgsManage),
         Scope(Permission::UsersRead),
@@ -252,6 +257,7 @@ impl Scope {
         Scope(Permission::MappingManage),
         Scope(Permission::AttributionRead),
         Scope(Permission::AttributionManage),
+        Scope(Permission::CostsManage),
     ];
 
     /// The scope that allows `p`.
@@ -292,6 +298,7 @@ impl Scope {
             Permission::MappingManage => "mapping:write",
             Permission::AttributionRead => "attribution:read",
             Permission::AttributionManage => "attribution:write",
+            Permission::CostsManage => "costs:write",
         }
     }
 }
@@ -366,7 +373,7 @@ mod tests {
         assert!(s.contains(&Scope::of(Permission::OrgsRead)));
         assert!(!s.contains(&Scope::of(Permission::UsersManage)));
         assert_eq!(Role::VendorAdmin.grantable_scopes().len(), Scope::ALL.len());
-        assert_eq!(Scope::ALL.len(), 25);
+        assert_eq!(Scope::ALL.len(), 26);
     }
 
     #[test]
@@ -386,6 +393,18 @@ mod tests {
                 Role::SalesRep,
                 Role::Finance
             ]
+        );
+    }
+
+    #[test]
+    fn finance_keeps_the_costs_with_the_channel_team() {
+        let who: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.grants(Permission::CostsManage))
+            .collect();
+        assert_eq!(
+            who,
+            [Role::VendorAdmin, Role::ChannelManager, Role::Finance]
         );
     }
 

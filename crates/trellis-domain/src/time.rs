@@ -101,6 +101,15 @@ impl fmt::Display for Timestamp {
     }
 }
 
+/// `#[serde(serialize_with = "trellis_domain::time::rfc3339")]`: an instant as the API
+/// writes instants, `2026-11-23T10:00:00Z`, rather than as milliseconds.
+///
+/// # Errors
+/// Only the serializer's own.
+pub fn rfc3339<S: serde::Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_rfc3339())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -212,6 +212,17 @@ impl Runner {
                 tracing::info!(%run, "ran an account mapping");
                 Ok(())
             }
+            kinds::METRICS_REFRESH => {
+                let r = self.services.refresh_metrics().await?;
+                tracing::info!(
+                    opportunities = r.opportunities,
+                    touchpoints = r.touchpoints,
+                    no_rate = r.no_rate,
+                    duration_ms = r.duration_ms,
+                    "refreshed the ecosystem metrics"
+                );
+                Ok(())
+            }
             other => bail!("unknown job kind {other:?}: this version of Trellis has no handler"),
         }
     }

@@ -24,6 +24,7 @@ mod journeys;
 mod runs;
 mod touchpoints;
 
+pub(crate) use fx::RateTable;
 pub use fx::{FxRate, FxRateInput};
 pub use import::{MAX_ROWS, TouchpointImport};
 pub use journeys::{Cut, CutSummary};

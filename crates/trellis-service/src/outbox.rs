@@ -46,6 +46,8 @@ pub mod kinds {
     pub const DEALS_SWEEP: &str = "deals.sweep";
     /// Run one account mapping.
     pub const MAPPING_RUN: &str = "mapping.run";
+    /// Rebuild the ecosystem metrics' facts (scheduled hourly, or on demand).
+    pub const METRICS_REFRESH: &str = "metrics.refresh";
 }
 
 /// Writes the audit entry and, if published, the event and one delivery job per matching

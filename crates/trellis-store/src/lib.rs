@@ -13,6 +13,7 @@ pub mod db;
 pub mod deals;
 pub mod error;
 pub mod mapping;
+pub mod metrics;
 pub mod page;
 pub mod partners;
 pub mod platform;

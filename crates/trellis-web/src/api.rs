@@ -15,6 +15,7 @@ pub mod health;
 pub mod imports;
 pub mod jobs;
 pub mod mapping;
+pub mod metrics;
 pub mod orgs;
 pub mod partners;
 pub mod program;
@@ -56,6 +57,7 @@ use crate::state::AppState;
         (name = "co-sell", description = "Co-sell requests between the vendor and its partners, both ways, and the comp-credit report of reps on partner-involved opportunities"),
         (name = "mapping", description = "Account mapping: each side's populations and sharing policies, and the connections between the vendor and its partners"),
         (name = "attribution", description = "Touchpoints on opportunities and accounts, and recorded runs of the attribution models: run, replay on the same journeys, compare"),
+        (name = "metrics", description = "Ecosystem metrics: sourced and influenced revenue, win rates, cycles and pipeline velocity against direct, ROPI, CLTV and CAC, per partner, type and tier, the deals behind each figure; and the program's costs"),
     )
 )]
 struct ApiDoc;
@@ -94,6 +96,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(cosell::routes())
                 .merge(mapping::routes())
                 .merge(attribution::routes())
+                .merge(metrics::routes())
                 .merge(imports::routes())
                 .merge(changes::routes()),
         )

@@ -10,21 +10,19 @@ use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 use serde_json::json;
-use trellis_csv::{Columns, Field};
+use trellis_csv::Field;
 use trellis_domain::attribution::{TouchpointKind, TouchpointOrigin, check_channel};
-use trellis_domain::{FieldErrors, Permission, Timestamp, TouchpointId};
+use trellis_domain::{Permission, Timestamp, TouchpointId};
 use trellis_store::Tx;
 use trellis_store::attribution::touchpoints::{self as store, OpportunityRef, TouchpointRow};
 
 use super::touchpoints::occurred;
+use crate::csv_file::{CsvFile, Problems};
 use crate::outbox::Change;
-use crate::{Actor, Error, Result, Services};
+use crate::{Actor, Result, Services};
 
 /// The most rows one file may hold.
 pub const MAX_ROWS: usize = 100_000;
-/// The most problems reported; the count of the rest follows.
-const MAX_PROBLEMS: usize = 200;
-
 const FIELDS: [Field; 6] = [
     Field {
         key: "opportunity",
@@ -71,27 +69,6 @@ pub struct TouchpointImport {
     pub created: usize,
 }
 
-/// The file, with where each field is.
-struct File {
-    table: trellis_csv::Table,
-    columns: Columns,
-}
-
-impl File {
-    /// A row's cell of a field; empty when the file has no column for it.
-    fn cell<'r>(&self, row: &'r trellis_csv::Row, key: &str) -> &'r str {
-        self.columns.get(key).map_or("", |c| row.cell(c))
-    }
-
-    /// How problems name a field: by the file's own column label.
-    fn label(&self, key: &str) -> String {
-        self.columns
-            .get(key)
-            .and_then(|c| self.table.headers.get(c))
-            .map_or_else(|| key.to_owned(), |h| format!("column \"{h}\""))
-    }
-}
-
 /// The opportunities and partners the file names, looked up once.
 struct Lookups {
     by_id: HashMap<Uuid, OpportunityRef>,
@@ -101,7 +78,7 @@ struct Lookups {
 }
 
 impl Lookups {
-    async fn load(tx: &mut Tx, file: &File) -> Result<Self> {
+    async fn load(tx: &mut Tx, file: &CsvFile) -> Result<Self> {
         let (mut ids, mut keys) = (Vec::new(), Vec::new());
         for row in &file.table.rows {
             let key = file.cell(row, "opportunity");
@@ -183,26 +160,9 @@ impl Lookups {
     }
 }
 
-/// Problems by line and column, the first [`MAX_PROBLEMS`] kept.
-#[derive(Default)]
-struct Problems {
-    errors: FieldErrors,
-    count: usize,
-}
-
-impl Problems {
-    fn add(&mut self, file: &File, line: u64, key: &str, message: impl Into<String>) {
-        self.count += 1;
-        if self.count <= MAX_PROBLEMS {
-            self.errors
-                .add(format!("line {line}, {}", file.label(key)), message);
-        }
-    }
-}
-
 /// One row as a touchpoint (actor and times set), or its problems.
 fn check_row(
-    file: &File,
+    file: &CsvFile,
     row: &trellis_csv::Row,
     lookups: &Lookups,
     now: Timestamp,
@@ -274,19 +234,7 @@ impl Services {
         bytes: &[u8],
     ) -> Result<TouchpointImport> {
         super::vendor_with(actor, Permission::AttributionManage)?;
-        let table = trellis_csv::read(bytes).map_err(|e| Error::field("file", e.to_string()))?;
-        if table.rows.len() > MAX_ROWS {
-            return Err(Error::field(
-                "file",
-                format!("{} rows; at most 100,000 a file", table.rows.len()),
-            ));
-        }
-        if table.rows.is_empty() {
-            return Err(Error::field("file", "the file has a header but no rows"));
-        }
-        let columns = Columns::detect(&table.headers, &FIELDS, None)
-            .map_err(|e| Error::field("file", e.to_string()))?;
-        let file = File { table, columns };
+        let file = CsvFile::read(bytes, &FIELDS, MAX_ROWS)?;
         let now = self.now();
         let mut tx = self.db().begin().await?;
         let lookups = Lookups::load(&mut tx, &file).await?;
@@ -302,14 +250,7 @@ impl Services {
                 ..t
             })
             .collect();
-        let Problems { mut errors, count } = problems;
-        if count > MAX_PROBLEMS {
-            errors.add(
-                "file",
-                format!("and {} more problems", count - MAX_PROBLEMS),
-            );
-        }
-        errors.into_result()?;
+        problems.into_result()?;
         for row in &rows {
             store::insert(&mut tx.exec(), row).await?;
         }

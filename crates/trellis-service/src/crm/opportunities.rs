@@ -39,6 +39,8 @@ pub struct Opportunity {
     pub amount: Money,
     /// Expected or actual close date, `YYYY-MM-DD`.
     pub close_date: Option<String>,
+    /// The day the CRM opened it, `YYYY-MM-DD`: where cycle lengths start.
+    pub opened_on: Option<String>,
     /// Probability in percent.
     pub probability: Option<i64>,
     /// The owning vendor user (the rep), when the CRM's owner is one.
@@ -79,6 +81,7 @@ impl TryFrom<OpportunityRow> for Opportunity {
             name: r.name,
             stage: r.stage,
             close_date: r.close_date,
+            opened_on: r.opened_on,
             probability: r.probability,
             owner_id: r.owner_id.map(UserId::from_uuid),
             owner_name: r.owner_name,
@@ -111,6 +114,9 @@ pub struct OpportunityInput {
     pub amount: Option<Money>,
     /// Close date, `YYYY-MM-DD`.
     pub close_date: String,
+    /// The day the CRM opened it (its "Created Date"), `YYYY-MM-DD`; none means the day
+    /// Trellis first sees it.
+    pub opened_on: String,
     /// Probability in percent.
     pub probability: Option<i64>,
     /// Owner: an e-mail address or a name.
@@ -132,6 +138,7 @@ pub(crate) struct OpportunityFields {
     pub status: OpportunityStatus,
     pub amount: Money,
     pub close_date: Option<String>,
+    pub opened_on: Option<String>,
     pub probability: Option<i64>,
     pub owner_id: Option<uuid::Uuid>,
     pub owner_name: String,
@@ -170,6 +177,13 @@ pub(crate) fn check(
         e.check("close_date", parse_date(close_text, DateOrder::Ymd))
             .map(|d| d.to_string())
     };
+    let opened_text = input.opened_on.trim();
+    let opened_on = if opened_text.is_empty() {
+        None
+    } else {
+        e.check("opened_on", parse_date(opened_text, DateOrder::Ymd))
+            .map(|d| d.to_string())
+    };
     if input.probability.is_some_and(|p| !(0..=100).contains(&p)) {
         e.add("probability", "must be between 0 and 100");
     }
@@ -186,6 +200,7 @@ pub(crate) fn check(
             stage,
             amount,
             close_date,
+            opened_on,
             probability: input.probability,
             owner_name,
             next_step,
@@ -218,6 +233,11 @@ pub(crate) fn row(
         amount_minor: f.amount.amount_minor,
         currency: f.amount.currency.code().to_owned(),
         close_date: f.close_date,
+        // A deal the CRM gives no opening day opened when Trellis first saw it; a later
+        // write without one keeps the day first recorded.
+        opened_on: f
+            .opened_on
+            .or_else(|| Some(Timestamp::from_millis(created_at).date())),
         probability: f.probability,
         owner_id: f.owner_id,
         owner_name: f.owner_name,

@@ -89,6 +89,8 @@ impl Services {
             }),
             amount: Some(before.amount),
             close_date: before.expected_close.clone(),
+            // The deal opened when the partner registered it.
+            opened_on: before.created_at.date(),
             owner,
             next_step: before.next_step.clone(),
             last_activity_at: Some(self.now()),

@@ -19,7 +19,7 @@ pub struct Schedule {
 }
 
 /// Every recurring job of Trellis.
-pub const SCHEDULES: [Schedule; 3] = [
+pub const SCHEDULES: [Schedule; 4] = [
     // Tiers move on figures that change slowly; once a day is what programs expect, and an
     // admin can evaluate everyone on demand.
     Schedule {
@@ -34,6 +34,12 @@ pub const SCHEDULES: [Schedule; 3] = [
     Schedule {
         job: kinds::DEALS_SWEEP,
         every: Duration::from_mins(15),
+    },
+    // Dashboards read facts rebuilt whole; hourly keeps them fresh for a program that looks
+    // daily, and anyone who just changed something can refresh on demand.
+    Schedule {
+        job: kinds::METRICS_REFRESH,
+        every: Duration::from_hours(1),
     },
 ];
 

@@ -10,6 +10,7 @@ mod attribution;
 mod cosell;
 mod deals;
 mod mapping;
+mod metrics;
 mod partners_applications;
 mod partners_directory;
 mod partners_fixtures;

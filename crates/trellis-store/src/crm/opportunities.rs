@@ -30,6 +30,8 @@ pub struct OpportunityRow {
     pub currency: String,
     /// `YYYY-MM-DD`.
     pub close_date: Option<String>,
+    /// The day the CRM opened it, `YYYY-MM-DD`.
+    pub opened_on: Option<String>,
     /// 0–100.
     pub probability: Option<i64>,
     pub owner_id: Option<Uuid>,
@@ -45,10 +47,10 @@ pub struct OpportunityRow {
 }
 
 const COLUMNS: &str = "id, source_system, external_id, account_id, name, stage, status, \
-    amount_minor, currency, close_date, probability, owner_id, owner_name, next_step, \
+    amount_minor, currency, close_date, opened_on, probability, owner_id, owner_name, next_step, \
     last_activity_at, attributes, archived, content_hash, version, created_at, updated_at";
 
-const WRITE_COLUMNS: [&str; 22] = [
+const WRITE_COLUMNS: [&str; 23] = [
     "id",
     "source_system",
     "external_id",
@@ -60,6 +62,7 @@ const WRITE_COLUMNS: [&str; 22] = [
     "amount_minor",
     "currency",
     "close_date",
+    "opened_on",
     "probability",
     "owner_id",
     "owner_name",
@@ -92,6 +95,7 @@ pub async fn upsert_many(ex: &mut Exec<'_>, rows: &[&OpportunityRow]) -> Result<
                     .bind(r.amount_minor)
                     .bind(&r.currency)
                     .bind(&r.close_date)
+                    .bind(&r.opened_on)
                     .bind(r.probability)
                     .bind(r.owner_id)
                     .bind(&r.owner_name)
@@ -205,7 +209,7 @@ pub async fn update(
          status = $6, amount_minor = $7, currency = $8, close_date = $9, probability = $10, \
          owner_id = $11, owner_name = $12, next_step = $13, last_activity_at = $14, \
          attributes = $15, archived = $16, content_hash = $17, version = version + 1, \
-         updated_at = $18 where id = $1 and version = $19",
+         updated_at = $18, opened_on = $20 where id = $1 and version = $19",
         [
             row.id,
             row.account_id,
@@ -225,7 +229,8 @@ pub async fn update(
             row.archived,
             row.content_hash,
             row.updated_at,
-            expected_version
+            expected_version,
+            &row.opened_on
         ]
     )?;
     Ok(n == 1)

@@ -176,6 +176,15 @@ async fn crm_records(vendor: &Api) -> Vec<(&'static str, String)> {
             .await
             .unwrap(),
     );
+    let cost = created(
+        &vendor
+            .post(
+                "/api/v1/costs",
+                &json!({"channel": "program", "category": "enablement", "amount": "100", "incurred_on": "2026-01-01"}),
+            )
+            .await
+            .unwrap(),
+    );
     let import = vendor
         .post_raw(
             "/api/v1/imports?kind=accounts",
@@ -190,6 +199,7 @@ async fn crm_records(vendor: &Api) -> Vec<(&'static str, String)> {
         ("account-contacts", contact),
         ("opportunities", opportunity),
         ("touchpoints", touchpoint),
+        ("costs", cost),
         ("imports", import.body["id"].as_str().unwrap().to_owned()),
     ]
 }

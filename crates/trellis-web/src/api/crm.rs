@@ -527,6 +527,8 @@ pub struct OpportunityDto {
     pub amount: MoneyDto,
     /// Close date, `YYYY-MM-DD`.
     pub close_date: Option<String>,
+    /// The day the CRM opened it, `YYYY-MM-DD`.
+    pub opened_on: Option<String>,
     /// Probability, percent.
     pub probability: Option<i64>,
     /// The owning rep.
@@ -561,6 +563,7 @@ impl From<Opportunity> for OpportunityDto {
             status: o.status,
             amount: o.amount.into(),
             close_date: o.close_date,
+            opened_on: o.opened_on,
             probability: o.probability,
             owner_id: o.owner_id.map(UserId::as_uuid),
             owner_name: o.owner_name,
@@ -596,6 +599,10 @@ pub struct OpportunityBody {
     /// Close date, `YYYY-MM-DD`.
     #[serde(default)]
     pub close_date: String,
+    /// The day the CRM opened it (its created date), `YYYY-MM-DD`; the day Trellis first
+    /// sees it when absent.
+    #[serde(default)]
+    pub opened_on: String,
     /// Probability, percent.
     #[serde(default)]
     pub probability: Option<i64>,
@@ -718,6 +725,7 @@ async fn put_opportunity(
         status: b.status,
         amount,
         close_date: b.close_date,
+        opened_on: b.opened_on,
         probability: b.probability,
         owner: b.owner,
         next_step: b.next_step,

@@ -82,6 +82,100 @@ impl Bar {
     }
 }
 
+/// A column chart over time: one column per period, stacked by series (sourced, influenced,
+/// direct), the tallest column the full height.
+#[derive(Clone, Debug)]
+pub(crate) struct ColumnChart {
+    /// Read out as the chart's name.
+    pub title: String,
+    /// Read out after it: every period with its series, in order.
+    pub desc: String,
+    /// The series' names, in stacking order (bottom first), for the legend.
+    pub series: Vec<String>,
+    pub columns: Vec<Column>,
+    /// One column's width.
+    pub width: u32,
+}
+
+/// One period's column, laid out.
+#[derive(Clone, Debug)]
+pub(crate) struct Column {
+    /// The period's label (`Mar`), under the column.
+    pub label: String,
+    /// Left edge.
+    pub x: u32,
+    /// The middle, where its label goes.
+    pub mid: u32,
+    /// The column's parts, bottom first: `(series index, top y, height)`.
+    pub parts: Vec<(usize, u32, u32)>,
+}
+
+/// The plot's height (columns grow up from `COL_BASE`).
+const COL_HEIGHT: u32 = 160;
+/// The baseline.
+const COL_BASE: u32 = 170;
+/// The plot's width.
+const COL_SPAN: u32 = 600;
+
+impl ColumnChart {
+    /// A chart of `(label, values per series, description)` periods.
+    pub(crate) fn stacked(
+        title: &str,
+        series: &[&str],
+        periods: &[(String, Vec<i64>, String)],
+    ) -> Self {
+        let total = |v: &[i64]| v.iter().map(|x| (*x).max(0)).sum::<i64>();
+        let max = periods
+            .iter()
+            .map(|p| total(&p.1))
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let n = u32::try_from(periods.len()).unwrap_or(1).max(1);
+        let slot = COL_SPAN / n;
+        let width = (slot * 7 / 10).max(2);
+        let columns = periods
+            .iter()
+            .zip(0u32..)
+            .map(|((label, values, _), i)| {
+                let mut top = COL_BASE;
+                let parts = values
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| **v > 0)
+                    .map(|(k, v)| {
+                        let h = u32::try_from(
+                            i128::from(*v) * i128::from(COL_HEIGHT) / i128::from(max),
+                        )
+                        .unwrap_or(COL_HEIGHT)
+                        .max(1);
+                        top = top.saturating_sub(h);
+                        (k, top, h)
+                    })
+                    .collect();
+                let x = 30 + i * slot + (slot - width) / 2;
+                Column {
+                    label: label.clone(),
+                    x,
+                    mid: x + width / 2,
+                    parts,
+                }
+            })
+            .collect();
+        Self {
+            title: title.to_owned(),
+            desc: periods
+                .iter()
+                .map(|p| format!("{}: {}", p.0, p.2))
+                .collect::<Vec<_>>()
+                .join("; "),
+            series: series.iter().map(|s| (*s).to_owned()).collect(),
+            columns,
+            width,
+        }
+    }
+}
+
 fn bar_width(value: i64, max: i64) -> u32 {
     if value <= 0 {
         return 0;
@@ -122,5 +216,22 @@ mod tests {
         assert!(c.bars[1].label.ends_with('…'));
         assert_eq!(c.height, 8 + 3 * 26);
         assert!(c.desc.starts_with("Northwind: USD 3.00; "));
+    }
+
+    #[test]
+    fn columns_stack_from_the_baseline_and_the_tallest_fills_the_height() {
+        let periods = vec![
+            ("Jan".to_owned(), vec![100, 300], "a".to_owned()),
+            ("Feb".to_owned(), vec![0, 200], "b".to_owned()),
+        ];
+        let c = ColumnChart::stacked("Won", &["Sourced", "Direct"], &periods);
+        assert_eq!(c.columns[0].parts, [(0, 130, 40), (1, 10, 120)]);
+        assert_eq!(
+            c.columns[1].parts,
+            [(1, 90, 80)],
+            "empty parts are not drawn"
+        );
+        assert_eq!(c.desc, "Jan: a; Feb: b");
+        assert!(c.columns[1].x > c.columns[0].x);
     }
 }

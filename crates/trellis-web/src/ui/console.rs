@@ -12,6 +12,7 @@ mod dashboard;
 mod deals;
 mod ipp;
 mod jobs;
+mod metrics;
 mod onboarding;
 mod partner;
 mod partners;
@@ -33,6 +34,7 @@ pub(crate) fn routes(book: RouteBook) -> RouteBook {
     let book = ipp::routes(program::routes(applications::routes(book)));
     let book = cosell::routes(deals::routes(crm::routes(onboarding::routes(book))));
     let book = attribution::routes(book);
+    let book = metrics::routes(book);
     let book = crate::ui::mapping::routes::<VendorSession>(book, &crate::ui::mapping::CONSOLE);
     let book =
         tokens::routes::<VendorSession>(book, "/console/tokens", "/console/tokens/{id}/revoke");

@@ -91,6 +91,7 @@ fn describe(scope: Scope) -> &'static str {
         Permission::MappingManage => "Manage account mapping: populations, sharing, accounts",
         Permission::AttributionRead => "Read touchpoints, attribution runs and metrics",
         Permission::AttributionManage => "Record touchpoints and run attribution models",
+        Permission::CostsManage => "Enter, import and remove program costs",
     }
 }
 

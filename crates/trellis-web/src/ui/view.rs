@@ -133,6 +133,11 @@ fn nav_for(side: Side, role: Role) -> Vec<(&'static str, &'static str)> {
                 Some(Permission::MappingRead),
             ),
             (
+                "/console/metrics",
+                "Metrics",
+                Some(Permission::AttributionRead),
+            ),
+            (
                 "/console/attribution",
                 "Attribution",
                 Some(Permission::AttributionRead),
@@ -472,7 +477,7 @@ mod tests {
         let console = nav_for(Side::Console, Role::SalesRep);
         assert!(console.iter().any(|(h, _)| *h == "/console/partners"));
         assert!(!console.iter().any(|(h, _)| *h == "/console/webhooks"));
-        assert_eq!(nav_for(Side::Console, Role::VendorAdmin).len(), 17);
+        assert_eq!(nav_for(Side::Console, Role::VendorAdmin).len(), 18);
         assert!(console.iter().any(|(h, _)| *h == "/console/attribution"));
         assert!(console.iter().any(|(h, _)| *h == "/console/mapping"));
         assert!(console.iter().any(|(h, _)| *h == "/console/deals"));

@@ -55,6 +55,8 @@ async fn print_welcome(
             mappings = s.pipeline.mapping.runs,
             touchpoints = s.pipeline.attribution.touchpoints,
             attribution_runs = s.pipeline.attribution.runs,
+            program_costs = s.pipeline.attribution.costs,
+            deals_in_metrics = s.pipeline.attribution.metric_deals,
             seconds = (s.elapsed.as_secs_f64() * 10.0).round() / 10.0,
             "demo data created"
         );

@@ -537,6 +537,31 @@ mod tests {
     async fn attributed(s: &Services, a: &attribution::Attribution) {
         assert!(a.touchpoints > 100, "{a:?}");
         assert_eq!(a.runs, 5);
+        assert_eq!(a.costs, 12 * 24);
+        assert!(a.metric_deals > 100, "{a:?}");
+        let d = s
+            .metrics_dashboard(
+                &Actor::System,
+                &trellis_service::metrics::MetricsQuery::default()
+                    .check(s.now())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let won = |k: &str| {
+            d.origins
+                .iter()
+                .find(|o| o.key == k)
+                .map_or(0, |o| o.funnel.won_minor)
+        };
+        let wons = [won("sourced"), won("influenced"), won("direct")];
+        assert!(wons.iter().all(|w| *w > 0), "{wons:?} {:?}", d.period);
+        assert!(d.ropi.is_some() && d.partners.len() > 10, "{:?}", d.ropi);
+        let cycle = d.origins[0].cycle_days.unwrap();
+        assert!(
+            cycle > 7.0,
+            "deals take time from opening to close: {cycle}"
+        );
         let runs = s
             .model_runs(
                 &Actor::System,

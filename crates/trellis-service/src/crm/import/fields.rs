@@ -195,6 +195,16 @@ pub(super) const OPPORTUNITIES: &[Field] = &[
         &["Close Date", "CloseDate", "Expected Close Date"],
     ),
     field(
+        "opened_on",
+        &[
+            "Created Date",
+            "CreatedDate",
+            "Create Date",
+            "Opened On",
+            "Open Date",
+        ],
+    ),
+    field(
         "probability",
         &["Probability (%)", "Probability", "Deal probability"],
     ),

@@ -257,6 +257,7 @@ pub(super) fn opportunity(cells: &mut Cells<'_>) -> (OpportunityInput, Option<Uu
         },
     };
     let close_date = cells.date("close_date").map(|d| d.to_string());
+    let opened_on = cells.date("opened_on").map(|d| d.to_string());
     let last_activity_at = cells
         .date("last_activity")
         .map(|d| Timestamp::from_millis(d.midnight().assume_utc().unix_timestamp() * 1_000));
@@ -268,6 +269,7 @@ pub(super) fn opportunity(cells: &mut Cells<'_>) -> (OpportunityInput, Option<Uu
         status,
         amount,
         close_date: close_date.unwrap_or_default(),
+        opened_on: opened_on.unwrap_or_default(),
         probability,
         owner: cells.get("owner").to_owned(),
         next_step: cells.get("next_step").to_owned(),

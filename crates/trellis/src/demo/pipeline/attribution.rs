@@ -31,6 +31,10 @@ pub(crate) struct Attribution {
     pub touchpoints: usize,
     /// Model runs recorded.
     pub runs: usize,
+    /// Program costs recorded.
+    pub costs: usize,
+    /// Opportunities in the metrics after the demo's refresh.
+    pub metric_deals: i64,
 }
 
 /// Channels that are not partners: `(name, kind, in how many percent of deals)`.
@@ -68,7 +72,63 @@ pub(super) async fn seed(
         .await?;
     }
     let runs = runs(services, &manager, today).await?;
-    Ok(Attribution { touchpoints, runs })
+    let ids: Vec<OrgId> = cast.partners.iter().map(|p| p.id).collect();
+    let costs = costs(services, &manager, &ids, today).await?;
+    let refresh = services
+        .refresh_metrics()
+        .await
+        .map_err(service_error)
+        .context("refreshing the demo metrics")?;
+    Ok(Attribution {
+        touchpoints,
+        runs,
+        costs,
+        metric_deals: refresh.opportunities,
+    })
+}
+
+/// A year of costs, month by month: MDF and incentives for every fifth partner (more for the
+/// first ones), the program's enablement and portal, and the direct channel's sales and
+/// marketing, so that ROPI and CAC have something to divide by.
+async fn costs(
+    services: &Services,
+    actor: &Actor,
+    partners: &[OrgId],
+    today: time::Date,
+) -> anyhow::Result<usize> {
+    let mut n = 0;
+    for month in 0..12_i64 {
+        let day = (today - Days::days(30 * month + 5)).to_string();
+        let mut add = |partner: Option<OrgId>, channel: &str, category: &str, amount: i64| {
+            let input = trellis_service::metrics::CostInput {
+                channel: channel.into(),
+                partner,
+                category: category.into(),
+                amount: amount.to_string(),
+                currency: "USD".into(),
+                incurred_on: day.clone(),
+                note: String::new(),
+            };
+            n += 1;
+            async move {
+                services
+                    .record_cost(actor, &input, "manual")
+                    .await
+                    .map_err(service_error)
+                    .context("recording a demo cost")
+            }
+        };
+        for (i, p) in partners.iter().enumerate().step_by(5).take(10) {
+            let scale = i64::try_from(10 - i / 5).unwrap_or(1);
+            add(Some(*p), "partner", "mdf", 400 * scale).await?;
+            add(Some(*p), "partner", "incentive", 150 * scale).await?;
+        }
+        add(None, "program", "enablement", 6_000).await?;
+        add(None, "program", "tech", 2_500).await?;
+        add(None, "direct", "sales", 90_000).await?;
+        add(None, "direct", "marketing", 35_000).await?;
+    }
+    Ok(n)
 }
 
 /// The first of each month for two years, EUR and GBP.
@@ -174,10 +234,12 @@ async fn touch(
                 }
             })
             .unwrap_or(0);
+        // Half the touched deals were brought by a partner (sourced or referred); on the
+        // others partners co-sold or influenced.
         let kind = match (k, rng.below(4)) {
-            (0, 0 | 1) => "sourced",
-            (0, _) => "referral",
-            (_, 0) => "co_sell",
+            (0, 0) => "sourced",
+            (0, 1) => "referral",
+            (_, 0 | 2) => "co_sell",
             _ => "influence",
         };
         // Later touches come closer to the close.

@@ -47,6 +47,7 @@ pub(super) fn field_label(key: &str) -> &str {
         "amount" => "Amount",
         "currency" => "Currency",
         "close_date" => "Close date",
+        "opened_on" => "Created date",
         "probability" => "Probability",
         "next_step" => "Next step",
         "last_activity" => "Last activity",

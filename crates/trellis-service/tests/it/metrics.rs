@@ -1,0 +1,525 @@
+//! Ecosystem metrics on a small program whose every figure is worked out by hand: origins,
+//! win rates, cycles, velocity, partner shares, costs and ROPI, CLTV and CAC, segments, the
+//! deals behind a figure, costs entered and imported all or nothing, and who sees what.
+
+use trellis_domain::metrics::Origin;
+use trellis_domain::{Currency, Money, OpportunityId, OrgId, Role};
+use trellis_service::attribution::{FxRateInput, TouchpointInput};
+use trellis_service::crm::{AccountInput, OpportunityInput};
+use trellis_service::metrics::{CostInput, Dashboard, Drill, MetricsQuery, Period};
+use trellis_service::platform::PageRequest;
+use trellis_service::{Actor, Error};
+
+use crate::partners_fixtures::Program;
+
+struct World {
+    p: Program,
+    northwind: OrgId,
+    globex: OrgId,
+    northwind_user: Actor,
+}
+
+async fn account(p: &Program, key: &str, name: &str, country: &str, employees: i64) {
+    p.s.upsert_account(
+        &p.admin,
+        "salesforce",
+        key,
+        None,
+        &AccountInput {
+            name: name.into(),
+            website: format!("{}.example", name.to_lowercase()),
+            country: country.into(),
+            industry: "Retail".into(),
+            employees: Some(employees),
+            ..AccountInput::default()
+        },
+    )
+    .await
+    .unwrap();
+}
+
+struct Deal<'a> {
+    key: &'a str,
+    account: &'a str,
+    status: &'a str,
+    minor: i64,
+    currency: &'a str,
+    opened: &'a str,
+    close: &'a str,
+}
+
+async fn deal(p: &Program, d: Deal<'_>) -> OpportunityId {
+    let (o, _) =
+        p.s.upsert_opportunity(
+            &p.admin,
+            "salesforce",
+            d.key,
+            None,
+            &OpportunityInput {
+                account_external_id: d.account.into(),
+                name: d.key.into(),
+                stage: "Stage".into(),
+                status: Some(d.status.parse().unwrap()),
+                amount: Some(Money::new(d.minor, Currency::parse(d.currency).unwrap())),
+                opened_on: d.opened.into(),
+                close_date: d.close.into(),
+                ..OpportunityInput::default()
+            },
+        )
+        .await
+        .unwrap();
+    o.id
+}
+
+async fn touch(p: &Program, o: OpportunityId, partner: Option<OrgId>, kind: &str, at: &str) {
+    p.s.record_touchpoint(
+        &p.cm,
+        &TouchpointInput {
+            opportunity_id: Some(o),
+            partner_id: partner,
+            channel: if partner.is_none() {
+                "AWS Marketplace".into()
+            } else {
+                String::new()
+            },
+            kind: kind.into(),
+            occurred_at: at.into(),
+            ..TouchpointInput::default()
+        },
+    )
+    .await
+    .unwrap();
+}
+
+async fn cost(
+    p: &Program,
+    partner: Option<OrgId>,
+    channel: &str,
+    category: &str,
+    amount: &str,
+    currency: &str,
+) {
+    p.s.record_cost(
+        &p.cm,
+        &CostInput {
+            channel: channel.into(),
+            partner,
+            category: category.into(),
+            amount: amount.into(),
+            currency: currency.into(),
+            incurred_on: "2026-02-01".into(),
+            note: String::new(),
+        },
+        "manual",
+    )
+    .await
+    .unwrap();
+}
+
+/// The six deals and their touches.
+async fn deals_and_touches(p: &Program, northwind: OrgId, globex: OrgId) {
+    let d = |key, account, status, minor, currency, opened, close| Deal {
+        key,
+        account,
+        status,
+        minor,
+        currency,
+        opened,
+        close,
+    };
+    let a1 = deal(
+        p,
+        d(
+            "A1",
+            "ACME",
+            "won",
+            1_000_000,
+            "USD",
+            "2026-01-10",
+            "2026-03-11",
+        ),
+    )
+    .await;
+    let a2 = deal(
+        p,
+        d(
+            "A2",
+            "ACME",
+            "lost",
+            400_000,
+            "USD",
+            "2026-02-01",
+            "2026-04-01",
+        ),
+    )
+    .await;
+    deal(
+        p,
+        d(
+            "A3",
+            "ACME",
+            "won",
+            600_000,
+            "USD",
+            "2026-03-01",
+            "2026-05-01",
+        ),
+    )
+    .await;
+    let i1 = deal(
+        p,
+        d(
+            "I1",
+            "INI",
+            "won",
+            300_000,
+            "EUR",
+            "2026-01-15",
+            "2026-02-14",
+        ),
+    )
+    .await;
+    deal(
+        p,
+        d(
+            "I2",
+            "INI",
+            "open",
+            500_000,
+            "GBP",
+            "2026-04-01",
+            "2026-09-30",
+        ),
+    )
+    .await;
+    let i3 = deal(
+        p,
+        d(
+            "I3",
+            "INI",
+            "open",
+            200_000,
+            "USD",
+            "2026-05-01",
+            "2026-09-30",
+        ),
+    )
+    .await;
+    touch(p, a1, Some(northwind), "sourced", "2026-01-10").await;
+    touch(p, a1, Some(globex), "influence", "2026-02-01").await;
+    touch(p, a2, Some(globex), "influence", "2026-02-05").await;
+    touch(p, i1, None, "marketplace", "2026-01-20").await;
+    touch(p, i1, Some(globex), "co_sell", "2026-01-25").await;
+    touch(p, i3, Some(northwind), "referral", "2026-05-01").await;
+}
+
+/// Two customers, six deals (one in GBP without a rate), touches, costs; refreshed.
+async fn world() -> World {
+    let p = Program::new().await;
+    p.advance_days(200);
+    let northwind = p.partner("Northwind", "reseller").await.id;
+    let globex = p.partner("Globex", "referral").await.id;
+    let northwind_user = p
+        .user(northwind, Role::PartnerAdmin, "admin@northwind.example")
+        .await;
+    account(&p, "ACME", "Acme", "DE", 300).await;
+    account(&p, "INI", "Initech", "US", 40).await;
+    p.s.set_fx_rate(
+        &p.cm,
+        &FxRateInput {
+            currency: "EUR".into(),
+            valid_from: "2026-01-01".into(),
+            rate: "1.10".into(),
+        },
+    )
+    .await
+    .unwrap();
+    deals_and_touches(&p, northwind, globex).await;
+    cost(&p, Some(northwind), "", "mdf", "2,000.00", "USD").await;
+    cost(&p, Some(globex), "partner", "incentive", "500", "EUR").await;
+    cost(&p, None, "program", "enablement", "1000", "").await;
+    cost(&p, None, "direct", "sales", "3000", "USD").await;
+    let r = p.s.refresh_metrics().await.unwrap();
+    assert_eq!((r.opportunities, r.no_rate, r.touchpoints), (5, 1, 6));
+    World {
+        p,
+        northwind,
+        globex,
+        northwind_user,
+    }
+}
+
+fn half_year() -> Period {
+    MetricsQuery {
+        from: "2026-01-01".into(),
+        to: "2026-06-30".into(),
+        ..MetricsQuery::default()
+    }
+    .check(trellis_domain::Timestamp::from_date("2026-07-20").unwrap())
+    .unwrap()
+}
+
+fn origin<'a>(d: &'a Dashboard, key: &str) -> &'a trellis_service::metrics::OriginFigures {
+    d.origins.iter().find(|o| o.key == key).unwrap()
+}
+
+#[tokio::test]
+async fn origins_win_rates_cycles_and_velocity_are_counted_as_defined() {
+    let w = world().await;
+    let d =
+        w.p.s
+            .metrics_dashboard(&w.p.cm, &half_year())
+            .await
+            .unwrap();
+    assert_eq!(d.currency, "USD");
+    let s = origin(&d, "sourced");
+    assert_eq!(
+        (
+            s.funnel.opened,
+            s.funnel.opened_minor,
+            s.funnel.won,
+            s.funnel.won_minor
+        ),
+        (2, 1_200_000, 1, 1_000_000)
+    );
+    assert_eq!((s.funnel.open, s.funnel.open_minor), (1, 200_000));
+    assert_eq!(s.cycle_days, Some(60.0));
+    assert_eq!(s.win_rate, Some(1.0));
+    // 2 opened × 100 % × 10,000.00 ÷ 60 days = 333.33 a day.
+    assert_eq!(s.velocity_minor_per_day, Some(33_333));
+    let i = origin(&d, "influenced");
+    // I1 converts at 1.10: 3,000.00 EUR is 3,300.00 USD.
+    assert_eq!((i.funnel.opened, i.funnel.opened_minor), (2, 730_000));
+    assert_eq!(
+        (i.funnel.won, i.funnel.won_minor, i.funnel.lost),
+        (1, 330_000, 1)
+    );
+    assert_eq!((i.win_rate, i.cycle_days), (Some(0.5), Some(30.0)));
+    let direct = origin(&d, "direct");
+    assert_eq!((direct.funnel.won, direct.funnel.won_minor), (1, 600_000));
+    assert_eq!(direct.cycle_days, Some(61.0));
+    let all = origin(&d, "partner");
+    assert_eq!((all.funnel.won, all.funnel.won_minor), (2, 1_330_000));
+    let march = d.months.iter().find(|m| m.month == "2026-03").unwrap();
+    assert_eq!(
+        (march.sourced_minor, march.influenced_minor),
+        (1_000_000, 0)
+    );
+    assert_eq!(
+        d.months.len(),
+        6,
+        "every month of the period, empty ones too"
+    );
+    assert_eq!(d.refreshed.as_ref().unwrap().no_rate, 1);
+}
+
+#[tokio::test]
+async fn partner_shares_costs_ropi_cltv_and_cac() {
+    let w = world().await;
+    let d =
+        w.p.s
+            .metrics_dashboard(&w.p.cm, &half_year())
+            .await
+            .unwrap();
+    let names: Vec<&str> = d.partners.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Globex", "Northwind"], "by attributed revenue");
+    let g = &d.partners[0];
+    // Half of A1 (two touches) and half of I1 (a marketplace touch beside Globex's).
+    assert_eq!(g.attributed_minor, 500_000 + 165_000);
+    assert_eq!((g.influenced.funnel.won, g.influenced.funnel.lost), (2, 1));
+    assert_eq!(g.cost_minor, 55_000);
+    assert_eq!(g.customers, 1);
+    let n = &d.partners[1];
+    assert_eq!(
+        (n.attributed_minor, n.cost_minor, n.ropi),
+        (500_000, 200_000, Some(2.5))
+    );
+    assert_eq!(
+        (n.customers, n.cltv_minor, n.cac_minor),
+        (1, Some(1_600_000), Some(200_000))
+    );
+    assert_eq!(n.sourced.funnel.open, 1);
+    assert_eq!(
+        (
+            d.costs.partner_minor,
+            d.costs.program_minor,
+            d.costs.direct_minor
+        ),
+        (255_000, 100_000, 300_000)
+    );
+    assert_eq!(d.attributed_minor, 1_165_000);
+    assert_eq!(d.ropi, Some(1_165_000.0 / 355_000.0));
+    let partner = &d.channels[0];
+    // Acme (A1 and A3) and Initech (I1): 19,300.00 over two customers.
+    assert_eq!((partner.customers, partner.cltv_minor), (2, Some(965_000)));
+    assert_eq!(partner.cac_minor, Some(177_500));
+    let direct = &d.channels[1];
+    assert_eq!((direct.customers, direct.cac_minor), (0, None));
+    let types: Vec<(&str, i64)> = d
+        .by_type
+        .iter()
+        .map(|g| (g.key.as_str(), g.attributed_minor))
+        .collect();
+    assert_eq!(types, [("referral", 665_000), ("reseller", 500_000)]);
+}
+
+#[tokio::test]
+async fn segments_narrow_deals_and_drill_downs_list_them() {
+    let w = world().await;
+    let p = &w.p;
+    let germany = MetricsQuery {
+        from: "2026-01-01".into(),
+        to: "2026-06-30".into(),
+        country: "de".into(),
+        ..MetricsQuery::default()
+    }
+    .check(p.s.now())
+    .unwrap();
+    let d = p.s.metrics_dashboard(&p.cm, &germany).await.unwrap();
+    assert_eq!(origin(&d, "sourced").funnel.opened, 1);
+    assert_eq!(origin(&d, "influenced").funnel.opened, 1);
+    assert_eq!(d.ropi, None, "costs have no segment");
+    let referral = MetricsQuery {
+        partner_type: "referral".into(),
+        ..MetricsQuery {
+            from: "2026-01-01".into(),
+            to: "2026-06-30".into(),
+            ..MetricsQuery::default()
+        }
+    }
+    .check(p.s.now())
+    .unwrap();
+    let d = p.s.metrics_dashboard(&p.cm, &referral).await.unwrap();
+    assert_eq!(
+        origin(&d, "influenced").funnel.opened,
+        2,
+        "A2 and I1, led by Globex"
+    );
+    assert_eq!(origin(&d, "sourced").funnel.opened, 0);
+    assert_eq!(d.partners.len(), 1);
+
+    let won_sourced = Drill {
+        closed: true,
+        origin: Some(Origin::Sourced),
+        status: Some("won".into()),
+        partner: None,
+    };
+    let page =
+        p.s.metrics_deals(&p.cm, &half_year(), &won_sourced, &PageRequest::default())
+            .await
+            .unwrap();
+    let names: Vec<&str> = page.items.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["A1"]);
+    assert_eq!(page.items[0].lead_partner, "Northwind");
+    let globex = Drill {
+        closed: true,
+        partner: Some(w.globex),
+        ..Drill::default()
+    };
+    let first = PageRequest {
+        cursor: None,
+        limit: Some(2),
+    };
+    let page =
+        p.s.metrics_deals(&p.cm, &half_year(), &globex, &first)
+            .await
+            .unwrap();
+    let names: Vec<&str> = page.items.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["I1", "A1"], "by close day");
+    assert_eq!(page.items[0].attributed_minor, Some(165_000));
+    let next = PageRequest {
+        cursor: page.next.map(|c| c.encode()),
+        limit: Some(2),
+    };
+    let page =
+        p.s.metrics_deals(&p.cm, &half_year(), &globex, &next)
+            .await
+            .unwrap();
+    let names: Vec<&str> = page.items.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["A2"]);
+    assert!(page.next.is_none());
+}
+
+#[tokio::test]
+async fn a_refresh_replaces_the_facts_and_a_partner_sees_only_its_own() {
+    let w = world().await;
+    let p = &w.p;
+    let before = p.s.metrics_dashboard(&p.cm, &half_year()).await.unwrap();
+    p.s.refresh_metrics().await.unwrap();
+    let after = p.s.metrics_dashboard(&p.cm, &half_year()).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&before.origins).unwrap(),
+        serde_json::to_value(&after.origins).unwrap()
+    );
+    let own =
+        p.s.partner_dashboard(&w.northwind_user, w.northwind, &half_year())
+            .await
+            .unwrap();
+    assert_eq!(own.partner.attributed_minor, 500_000);
+    assert_eq!(own.partner.sourced.funnel.won_minor, 1_000_000);
+    let other =
+        p.s.partner_dashboard(&w.northwind_user, w.globex, &half_year())
+            .await;
+    assert!(matches!(other, Err(Error::NotFound)));
+    let program = p.s.metrics_dashboard(&w.northwind_user, &half_year()).await;
+    assert!(matches!(program, Err(Error::Forbidden)));
+    let rep = p
+        .user(p.vendor.id, Role::SalesRep, "rep@vendor.example")
+        .await;
+    assert!(p.s.metrics_dashboard(&rep, &half_year()).await.is_ok());
+    let entered = p.s.record_cost(&rep, &CostInput::default(), "manual").await;
+    assert!(matches!(entered, Err(Error::Forbidden)));
+    let finance = p
+        .user(p.vendor.id, Role::Finance, "cfo@vendor.example")
+        .await;
+    let ok = CostInput {
+        category: "tech".into(),
+        amount: "10".into(),
+        incurred_on: "2026-06-01".into(),
+        ..CostInput::default()
+    };
+    assert!(p.s.record_cost(&finance, &ok, "manual").await.is_ok());
+}
+
+#[tokio::test]
+async fn bad_costs_are_named_and_a_bad_file_writes_nothing() {
+    let w = world().await;
+    let p = &w.p;
+    let bad = CostInput {
+        channel: "partner".into(),
+        category: "yachts".into(),
+        amount: "12,34.5".into(),
+        currency: "USD".into(),
+        incurred_on: "2027-01-01".into(),
+        ..CostInput::default()
+    };
+    let fields: Vec<String> = match p.s.record_cost(&p.cm, &bad, "manual").await {
+        Err(Error::Validation(e)) => e.iter().map(|f| f.field.clone()).collect(),
+        other => vec![format!("{other:?}")],
+    };
+    assert_eq!(fields, ["partner", "category", "amount", "incurred_on"]);
+    let all = PageRequest::default();
+    let q = trellis_service::metrics::CostQuery {
+        from: "2026-01-01".into(),
+        to: "2026-07-20".into(),
+        partner: None,
+    };
+    let count = p.s.costs(&p.cm, &q, &all).await.unwrap().items.len();
+    assert_eq!(count, 4);
+
+    let file = "Partner,Category,Amount,Currency,Date,Note\n\
+                Northwind,mdf,1500,USD,2026-03-01,Spring event\n\
+                Nobody,mdf,oops,USD,2026-03-01,\n";
+    let fields: Vec<String> = match p.s.import_costs(&p.cm, file.as_bytes()).await {
+        Err(Error::Validation(e)) => e.iter().map(|f| f.field.clone()).collect(),
+        other => vec![format!("{other:?}")],
+    };
+    assert_eq!(fields, ["line 3, column \"Partner\""]);
+    assert_eq!(p.s.costs(&p.cm, &q, &all).await.unwrap().items.len(), count);
+    let fixed = file.replace("Nobody,mdf,oops", "Globex,incentive,250");
+    let done = p.s.import_costs(&p.cm, fixed.as_bytes()).await.unwrap();
+    assert_eq!(done.created, 2);
+    let costs = p.s.costs(&p.cm, &q, &all).await.unwrap().items;
+    assert_eq!(costs.len(), count + 2);
+    assert_eq!(costs[0].incurred_on, "2026-03-01", "newest first");
+}

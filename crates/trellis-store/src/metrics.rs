@@ -1,0 +1,6 @@
+//! Ecosystem metrics: the program's costs, the derived facts a metrics refresh rebuilds, and
+//! the aggregate queries dashboards read.
+
+pub mod costs;
+pub mod facts;
+pub mod figures;
