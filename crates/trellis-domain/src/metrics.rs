@@ -199,6 +199,16 @@ pub fn per(total_minor: i64, count: u64) -> Option<i64> {
     (count > 0).then(|| div_round(i128::from(total_minor), i128::from(count)))
 }
 
+/// Costs per customer (CAC), when there were costs and customers: no recorded cost is no
+/// known CAC, not a CAC of zero.
+pub fn cost_per(cost_minor: i64, customers: u64) -> Option<i64> {
+    if cost_minor > 0 {
+        per(cost_minor, customers)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,6 +283,8 @@ mod tests {
         assert_eq!(f.velocity_minor_per_day(), Some(2));
         assert_eq!(f.deal_size_minor(), Some(2));
         assert_eq!(per(-3, 2), Some(-2));
+        assert_eq!(cost_per(0, 4), None);
+        assert_eq!(cost_per(10, 4), Some(3));
     }
 
     #[test]

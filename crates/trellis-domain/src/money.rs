@@ -230,7 +230,7 @@ impl Money {
         let exponent = self.currency.exponent();
         let unit = 10u64.pow(exponent);
         let major = if grouped {
-            group_thousands(minor / unit)
+            crate::text::group_thousands(minor / unit)
         } else {
             (minor / unit).to_string()
         };
@@ -247,19 +247,6 @@ impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.format())
     }
-}
-
-/// `1234567` → `1,234,567`.
-fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Why a text is not an amount of the expected currency.

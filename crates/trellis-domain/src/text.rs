@@ -29,9 +29,30 @@ pub fn search_terms(query: &str, max: usize) -> Vec<String> {
     out
 }
 
+/// `1234567` → `1,234,567`: counts and amounts as pages and messages write them.
+pub fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_are_grouped_from_the_right() {
+        assert_eq!(group_thousands(0), "0");
+        assert_eq!(group_thousands(999), "999");
+        assert_eq!(group_thousands(1_000), "1,000");
+        assert_eq!(group_thousands(12_345_678), "12,345,678");
+    }
 
     #[test]
     fn folding_ignores_case_accents_and_compatibility_forms() {

@@ -1,8 +1,13 @@
 //! An uploaded CSV file checked whole before anything is written (touchpoints, costs): its
 //! fields found by their labels, and its problems named by line and column.
 
+use std::collections::{HashMap, HashSet};
+
 use trellis_csv::{Columns, Field, Row, Table};
 use trellis_domain::FieldErrors;
+use trellis_domain::text::group_thousands;
+
+use uuid::Uuid;
 
 use crate::{Error, Result};
 
@@ -25,8 +30,8 @@ impl CsvFile {
                 "file",
                 format!(
                     "{} rows; at most {} a file",
-                    grouped(table.rows.len()),
-                    grouped(max_rows)
+                    group_thousands(u64::try_from(table.rows.len()).unwrap_or(u64::MAX)),
+                    group_thousands(u64::try_from(max_rows).unwrap_or(u64::MAX))
                 ),
             ));
         }
@@ -49,6 +54,40 @@ impl CsvFile {
             .get(key)
             .and_then(|c| self.table.headers.get(c))
             .map_or_else(|| key.to_owned(), |h| format!("column \"{h}\""))
+    }
+}
+
+/// Partners as a file names them: by id, or by name in any case.
+pub(crate) struct PartnerNames {
+    ids: HashSet<Uuid>,
+    by_name: HashMap<String, Vec<Uuid>>,
+}
+
+impl PartnerNames {
+    /// From every partner's `(id, name)`.
+    pub(crate) fn new(partners: impl IntoIterator<Item = (Uuid, String)>) -> Self {
+        let mut ids = HashSet::new();
+        let mut by_name: HashMap<String, Vec<Uuid>> = HashMap::new();
+        for (id, name) in partners {
+            ids.insert(id);
+            by_name.entry(name.to_lowercase()).or_default().push(id);
+        }
+        Self { ids, by_name }
+    }
+
+    /// The partner a cell names, or what is wrong with it (no such partner, or several of
+    /// that name).
+    pub(crate) fn resolve(&self, text: &str) -> std::result::Result<Uuid, String> {
+        let found = Uuid::parse_str(text)
+            .ok()
+            .filter(|id| self.ids.contains(id))
+            .map(|id| vec![id])
+            .or_else(|| self.by_name.get(&text.to_lowercase()).cloned());
+        match found.as_deref() {
+            Some([one]) => Ok(*one),
+            Some(_) => Err(format!("several partners are named {text:?}: give its id")),
+            None => Err(format!("no partner is named {text:?}")),
+        }
     }
 }
 
@@ -80,29 +119,5 @@ impl Problems {
         }
         errors.into_result()?;
         Ok(())
-    }
-}
-
-/// `100000` as `100,000`.
-fn grouped(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn counts_are_grouped_by_thousands() {
-        assert_eq!(super::grouped(7), "7");
-        assert_eq!(super::grouped(1_000), "1,000");
-        assert_eq!(super::grouped(100_000), "100,000");
-        assert_eq!(super::grouped(1_234_567), "1,234,567");
     }
 }

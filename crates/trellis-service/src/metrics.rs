@@ -170,14 +170,19 @@ impl MetricsQuery {
 
 /// The first day of the month eleven months before `t`'s: with `t`'s month, a year.
 fn year_before(t: Timestamp) -> Timestamp {
-    let date = t.date();
-    let (y, m) = (
-        date[..4].parse::<i32>().unwrap_or(1970),
-        date[5..7].parse::<i32>().unwrap_or(1),
-    );
-    let months = y * 12 + (m - 1) - 11;
-    let text = format!("{:04}-{:02}-01", months / 12, months % 12 + 1);
-    Timestamp::from_date(&text).unwrap_or(t)
+    month_number(&t.date())
+        .and_then(|m| Timestamp::from_date(&format!("{}-01", month_text(m - 11))))
+        .unwrap_or(t)
+}
+
+/// Months since year 0 of a `YYYY-MM…` date, for month arithmetic.
+fn month_number(date: &str) -> Option<i32> {
+    Some(date.get(..4)?.parse::<i32>().ok()? * 12 + date.get(5..7)?.parse::<i32>().ok()? - 1)
+}
+
+/// `YYYY-MM` of a [`month_number`].
+fn month_text(n: i32) -> String {
+    format!("{:04}-{:02}", n / 12, n % 12 + 1)
 }
 
 #[cfg(test)]

@@ -103,6 +103,27 @@ macro_rules! fetch_args {
     };
 }
 
+/// `($1, …, $w), ($w+1, …), …`: the placeholders of `rows` rows of `width` values, for a
+/// batch insert whose values are bound in row order.
+pub(crate) fn values_sql(width: usize, rows: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (1..=width).map(|k| format!("${}", r * width + k)).collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `insert into table (columns) values …` for `rows` rows (see [`values_sql`]).
+pub(crate) fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
+    format!(
+        "insert into {table} ({}) values {}",
+        columns.join(", "),
+        values_sql(columns.len(), rows)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,5 +135,13 @@ mod tests {
         assert_eq!(a.list(["a", "b", "c"]), "$2, $3, $4");
         assert_eq!(a.push(7), "$5");
         assert_eq!(a.into_values().len(), 5);
+    }
+
+    #[test]
+    fn batch_inserts_number_their_rows_in_order() {
+        assert_eq!(
+            insert_sql("t", &["a", "b"], 2),
+            "insert into t (a, b) values ($1, $2), ($3, $4)"
+        );
     }
 }

@@ -84,16 +84,7 @@ pub(crate) const BATCH: usize = 20;
 /// `created_at` keep the first write's values; `version` counts the writes.
 pub(crate) fn upsert_sql(table: &str, columns: &[&str], rows: usize) -> String {
     use std::fmt::Write as _;
-    let mut sql = format!("insert into {table} ({}) values ", columns.join(", "));
-    let mut n = 0;
-    for r in 0..rows {
-        sql.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 0..columns.len() {
-            n += 1;
-            let _ = write!(sql, "{}${n}", if c == 0 { "" } else { ", " });
-        }
-        sql.push(')');
-    }
+    let mut sql = crate::args::insert_sql(table, columns, rows);
     sql.push_str(" on conflict (source_system, external_id) do update set ");
     let updates: Vec<String> = columns
         .iter()

@@ -193,7 +193,7 @@ impl Attribute {
             _ => ("employee", "employees"),
         };
         let noun = if n == 1 { one } else { many };
-        format!("{} {noun}", super::metrics::group_thousands(u64::from(n)))
+        format!("{} {noun}", crate::text::group_thousands(u64::from(n)))
     }
 }
 

@@ -147,12 +147,12 @@ impl FromIterator<(Metric, i64)> for Metrics {
 /// Formats a figure for explanations: `EUR 12,500.00`, `12`, `87/100`, `14 months`. Money
 /// assumes two decimal places, true of every currency the program reports in.
 pub fn format_value(metric: Metric, value: i64, currency: &str) -> String {
-    let magnitude = group_thousands(value.unsigned_abs());
+    let magnitude = crate::text::group_thousands(value.unsigned_abs());
     let sign = if value < 0 { "-" } else { "" };
     match metric.unit() {
         MetricUnit::Money => {
             let minor = value.unsigned_abs();
-            let major = group_thousands(minor / 100);
+            let major = crate::text::group_thousands(minor / 100);
             format!("{currency} {sign}{major}.{:02}", minor % 100)
         }
         MetricUnit::Count => format!("{sign}{magnitude}"),
@@ -160,19 +160,6 @@ pub fn format_value(metric: Metric, value: i64, currency: &str) -> String {
         MetricUnit::Months if value == 1 => "1 month".to_owned(),
         MetricUnit::Months => format!("{sign}{magnitude} months"),
     }
-}
-
-/// `1234567` → `1,234,567`.
-pub(crate) fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -213,14 +200,6 @@ mod tests {
         assert_eq!(f(Metric::Psat, 87), "87/100");
         assert_eq!(f(Metric::MonthsInProgram, 14), "14 months");
         assert_eq!(f(Metric::MonthsInProgram, 1), "1 month");
-    }
-
-    #[test]
-    fn thousands_are_grouped_from_the_right() {
-        assert_eq!(group_thousands(0), "0");
-        assert_eq!(group_thousands(999), "999");
-        assert_eq!(group_thousands(1_000), "1,000");
-        assert_eq!(group_thousands(12_345_678), "12,345,678");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! Columns (labels in any case, other columns ignored): the opportunity (its Trellis id or
 //! its CRM id), the partner (its name or id) or a channel, the kind, the date, a note.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use uuid::Uuid;
 
@@ -17,7 +17,7 @@ use trellis_store::Tx;
 use trellis_store::attribution::touchpoints::{self as store, OpportunityRef, TouchpointRow};
 
 use super::touchpoints::occurred;
-use crate::csv_file::{CsvFile, Problems};
+use crate::csv_file::{CsvFile, PartnerNames, Problems};
 use crate::outbox::Change;
 use crate::{Actor, Result, Services};
 
@@ -73,8 +73,7 @@ pub struct TouchpointImport {
 struct Lookups {
     by_id: HashMap<Uuid, OpportunityRef>,
     by_key: HashMap<String, Vec<Uuid>>,
-    partner_ids: HashSet<Uuid>,
-    by_name: HashMap<String, Vec<Uuid>>,
+    partners: PartnerNames,
 }
 
 impl Lookups {
@@ -102,17 +101,16 @@ impl Lookups {
             by_key.entry(r.external_id.clone()).or_default().push(r.id);
             by_id.insert(r.id, r);
         }
-        let mut partner_ids = HashSet::new();
-        let mut by_name: HashMap<String, Vec<Uuid>> = HashMap::new();
-        for p in store::partner_refs(&mut tx.exec()).await? {
-            partner_ids.insert(p.id);
-            by_name.entry(p.name.to_lowercase()).or_default().push(p.id);
-        }
+        let partners = PartnerNames::new(
+            store::partner_refs(&mut tx.exec())
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p.name)),
+        );
         Ok(Self {
             by_id,
             by_key,
-            partner_ids,
-            by_name,
+            partners,
         })
     }
 
@@ -145,19 +143,6 @@ impl Lookups {
             None => Err(format!("no opportunity has the id {key:?}")),
         }
     }
-
-    fn partner(&self, text: &str) -> std::result::Result<Uuid, String> {
-        let found = Uuid::parse_str(text)
-            .ok()
-            .filter(|id| self.partner_ids.contains(id))
-            .map(|id| vec![id])
-            .or_else(|| self.by_name.get(&text.to_lowercase()).cloned());
-        match found.as_deref() {
-            Some([one]) => Ok(*one),
-            Some(_) => Err(format!("several partners are named {text:?}: give its id")),
-            None => Err(format!("no partner is named {text:?}")),
-        }
-    }
 }
 
 /// One row as a touchpoint (actor and times set), or its problems.
@@ -179,7 +164,13 @@ fn check_row(
     let mut channel = String::new();
     match (partner.is_empty(), channel_text.is_empty()) {
         (false, false) => bad("channel", "give a partner or a channel, not both".into()),
-        (false, true) => org_id = lookups.partner(partner).map_err(|m| bad("partner", m)).ok(),
+        (false, true) => {
+            org_id = lookups
+                .partners
+                .resolve(partner)
+                .map_err(|m| bad("partner", m))
+                .ok();
+        }
         (true, _) => match check_channel(channel_text) {
             Ok(c) => channel = c,
             Err(m) => bad("channel", m.into()),

@@ -6,8 +6,6 @@
 //! (sales and marketing spent acquiring customers directly, for CAC beside the partner
 //! channel's). Amounts are in any currency; dashboards convert each at its day's rate.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 use serde_json::json;
 use trellis_csv::Field;
@@ -16,9 +14,10 @@ use trellis_domain::money::parse_amount;
 use trellis_domain::{CostId, Currency, FieldErrors, Money, OrgId, Permission, Timestamp};
 use trellis_store::metrics::costs::{self as store, CostRow};
 use trellis_store::metrics::facts::partner_classes;
+use trellis_store::platform::orgs;
 use uuid::Uuid;
 
-use crate::csv_file::{CsvFile, Problems};
+use crate::csv_file::{CsvFile, PartnerNames, Problems};
 use crate::outbox::Change;
 use crate::platform::{PageRequest, parse_stored};
 use crate::{Actor, Error, Page, Result, Services};
@@ -301,11 +300,8 @@ impl Services {
         let mut tx = self.db().begin().await?;
         let mut e = FieldErrors::new();
         if let Some(org) = input.partner {
-            let known = partner_classes(&mut tx.exec())
-                .await?
-                .iter()
-                .any(|p| p.id == org.as_uuid());
-            if !known {
+            let org = orgs::find(&mut tx.exec(), org.as_uuid()).await?;
+            if org.is_none_or(|o| o.kind != "partner") {
                 e.add("partner", "no such partner");
             }
         }
@@ -393,12 +389,12 @@ impl Services {
         let reporting = self.default_currency().await?;
         let now = self.now();
         let mut tx = self.db().begin().await?;
-        let mut by_name: HashMap<String, Vec<Uuid>> = HashMap::new();
-        let mut ids = std::collections::HashSet::new();
-        for p in partner_classes(&mut tx.exec()).await? {
-            ids.insert(p.id);
-            by_name.entry(p.name.to_lowercase()).or_default().push(p.id);
-        }
+        let partners = PartnerNames::new(
+            partner_classes(&mut tx.exec())
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p.name)),
+        );
         let mut problems = Problems::default();
         let mut rows = Vec::with_capacity(file.table.rows.len());
         for row in &file.table.rows {
@@ -407,20 +403,9 @@ impl Services {
             let partner = if partner_text.is_empty() {
                 None
             } else {
-                let found = Uuid::parse_str(&partner_text)
-                    .ok()
-                    .filter(|id| ids.contains(id))
-                    .map(|id| vec![id])
-                    .or_else(|| by_name.get(&partner_text.to_lowercase()).cloned());
-                match found.as_deref() {
-                    Some([one]) => Some(*one),
-                    Some(_) => {
-                        let m = format!("several partners are named {partner_text:?}: give its id");
-                        problems.add(&file, row.line, "partner", m);
-                        continue;
-                    }
-                    None => {
-                        let m = format!("no partner is named {partner_text:?}");
+                match partners.resolve(&partner_text) {
+                    Ok(id) => Some(id),
+                    Err(m) => {
                         problems.add(&file, row.line, "partner", m);
                         continue;
                     }

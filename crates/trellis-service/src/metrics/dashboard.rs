@@ -4,18 +4,20 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
-use trellis_domain::metrics::{CostCategory, CostChannel, Funnel, Origin, per, ratio};
+use trellis_domain::crm::OpportunityStatus;
+use trellis_domain::metrics::{CostCategory, CostChannel, Funnel, Origin, cost_per, per, ratio};
 use trellis_domain::{OpportunityId, OrgId, Permission};
 use trellis_store::metrics::costs as cost_store;
 use trellis_store::metrics::facts::{self as facts_store, PartnerClassRow};
 use trellis_store::metrics::figures::{
     self as store, AcquiredRow, ClosedRow, FactFilter, Measure, OpenedRow,
 };
+use trellis_store::platform::orgs;
 use trellis_store::{Cursor, Exec};
 use uuid::Uuid;
 
 use super::refresh::Refresh;
-use super::{Period, readable};
+use super::{Period, month_number, month_text, readable};
 use crate::platform::PageRequest;
 use crate::{Actor, Error, Page, Result, Services};
 
@@ -217,8 +219,8 @@ pub struct Drill {
     pub closed: bool,
     /// Only this origin (for a partner: role): `sourced`, `influenced`, `direct`.
     pub origin: Option<Origin>,
-    /// Only this status: `open`, `won`, `lost`.
-    pub status: Option<String>,
+    /// Only this status.
+    pub status: Option<OpportunityStatus>,
     /// One partner's deals.
     pub partner: Option<OrgId>,
 }
@@ -281,15 +283,10 @@ fn count(n: i64) -> u64 {
 
 /// Every month from `from` to `to` (`YYYY-MM-DD`), as `YYYY-MM`.
 fn months_of(from: &str, to: &str) -> Vec<String> {
-    let ym = |d: &str| -> Option<i32> {
-        Some(d.get(..4)?.parse::<i32>().ok()? * 12 + d.get(5..7)?.parse::<i32>().ok()? - 1)
-    };
-    let (Some(a), Some(b)) = (ym(from), ym(to)) else {
+    let (Some(a), Some(b)) = (month_number(from), month_number(to)) else {
         return Vec::new();
     };
-    (a..=b)
-        .map(|m| format!("{:04}-{:02}", m / 12, m % 12 + 1))
-        .collect()
+    (a..=b).map(month_text).collect()
 }
 
 /// Zero-filled months with the won rows added.
@@ -499,9 +496,14 @@ impl Services {
         }
         let mut c = self.db().read().await?;
         let (currency, refreshed) = self.basis(&mut c.exec()).await?;
-        let classes = facts_store::partner_classes(&mut c.exec()).await?;
-        let Some(class) = classes.iter().find(|p| p.id == org.as_uuid()) else {
-            return Err(Error::NotFound);
+        let class = match orgs::find(&mut c.exec(), org.as_uuid()).await? {
+            Some(o) if o.kind == "partner" => PartnerClassRow {
+                id: o.id,
+                name: o.name,
+                partner_type: o.partner_type,
+                tier: o.tier,
+            },
+            _ => return Err(Error::NotFound),
         };
         let f = period.facts(Some(org));
         let opened = store::opened(&mut c.exec(), &f).await?;
@@ -515,7 +517,7 @@ impl Services {
             .sum();
         drop(c);
         let costs = self.costs_of(period, &currency).await?;
-        let partner = partner_figures(class, &opened, &closed, attributed);
+        let partner = partner_figures(&class, &opened, &closed, attributed);
         let mut partner = with_costs(vec![partner], &costs.by_partner, &acquired);
         Ok(PartnerDashboard {
             period: period.clone(),
@@ -559,7 +561,7 @@ impl Services {
             &f,
             measure,
             drill.origin.map(Origin::as_str),
-            drill.status.as_deref(),
+            drill.status.map(OpportunityStatus::as_str),
             after.as_ref().map(|a| (a.key.clone(), a.id)).as_ref(),
             limit,
         )
@@ -632,11 +634,7 @@ fn with_costs(
         let (n, lifetime) = customers.get(&id).copied().unwrap_or_default();
         p.customers = n;
         p.cltv_minor = per(lifetime, n);
-        p.cac_minor = if p.cost_minor > 0 {
-            per(p.cost_minor, n)
-        } else {
-            None
-        };
+        p.cac_minor = cost_per(p.cost_minor, n);
     }
     partners.sort_by(|a, b| {
         b.attributed_minor
@@ -704,7 +702,7 @@ fn channels(acquired: &[AcquiredRow], costs: &CostFigures) -> Vec<ChannelEconomi
     .zip(sums)
     .map(|((channel, label, cost), (customers, lifetime))| {
         let cltv = per(lifetime, customers);
-        let cac = if cost > 0 { per(cost, customers) } else { None };
+        let cac = cost_per(cost, customers);
         ChannelEconomics {
             channel: channel.to_owned(),
             label: label.to_owned(),

@@ -249,14 +249,27 @@ async fn world() -> World {
     }
 }
 
-fn half_year() -> Period {
+/// The first half of 2026, narrowed by `segment`'s fields.
+fn half_year_of(segment: MetricsQuery) -> Period {
     MetricsQuery {
         from: "2026-01-01".into(),
         to: "2026-06-30".into(),
-        ..MetricsQuery::default()
+        ..segment
     }
     .check(trellis_domain::Timestamp::from_date("2026-07-20").unwrap())
     .unwrap()
+}
+
+fn half_year() -> Period {
+    half_year_of(MetricsQuery::default())
+}
+
+/// The fields a validation error names, or what came instead.
+fn invalid_fields<T: std::fmt::Debug>(r: Result<T, Error>) -> Vec<String> {
+    match r {
+        Err(Error::Validation(e)) => e.iter().map(|f| f.field.clone()).collect(),
+        other => vec![format!("{other:?}")],
+    }
 }
 
 fn origin<'a>(d: &'a Dashboard, key: &str) -> &'a trellis_service::metrics::OriginFigures {
@@ -367,28 +380,18 @@ async fn partner_shares_costs_ropi_cltv_and_cac() {
 async fn segments_narrow_deals_and_drill_downs_list_them() {
     let w = world().await;
     let p = &w.p;
-    let germany = MetricsQuery {
-        from: "2026-01-01".into(),
-        to: "2026-06-30".into(),
+    let germany = half_year_of(MetricsQuery {
         country: "de".into(),
         ..MetricsQuery::default()
-    }
-    .check(p.s.now())
-    .unwrap();
+    });
     let d = p.s.metrics_dashboard(&p.cm, &germany).await.unwrap();
     assert_eq!(origin(&d, "sourced").funnel.opened, 1);
     assert_eq!(origin(&d, "influenced").funnel.opened, 1);
     assert_eq!(d.ropi, None, "costs have no segment");
-    let referral = MetricsQuery {
+    let referral = half_year_of(MetricsQuery {
         partner_type: "referral".into(),
-        ..MetricsQuery {
-            from: "2026-01-01".into(),
-            to: "2026-06-30".into(),
-            ..MetricsQuery::default()
-        }
-    }
-    .check(p.s.now())
-    .unwrap();
+        ..MetricsQuery::default()
+    });
     let d = p.s.metrics_dashboard(&p.cm, &referral).await.unwrap();
     assert_eq!(
         origin(&d, "influenced").funnel.opened,
@@ -401,7 +404,7 @@ async fn segments_narrow_deals_and_drill_downs_list_them() {
     let won_sourced = Drill {
         closed: true,
         origin: Some(Origin::Sourced),
-        status: Some("won".into()),
+        status: Some(trellis_domain::crm::OpportunityStatus::Won),
         partner: None,
     };
     let page =
@@ -493,10 +496,7 @@ async fn bad_costs_are_named_and_a_bad_file_writes_nothing() {
         incurred_on: "2027-01-01".into(),
         ..CostInput::default()
     };
-    let fields: Vec<String> = match p.s.record_cost(&p.cm, &bad, "manual").await {
-        Err(Error::Validation(e)) => e.iter().map(|f| f.field.clone()).collect(),
-        other => vec![format!("{other:?}")],
-    };
+    let fields = invalid_fields(p.s.record_cost(&p.cm, &bad, "manual").await);
     assert_eq!(fields, ["partner", "category", "amount", "incurred_on"]);
     let all = PageRequest::default();
     let q = trellis_service::metrics::CostQuery {
@@ -510,10 +510,7 @@ async fn bad_costs_are_named_and_a_bad_file_writes_nothing() {
     let file = "Partner,Category,Amount,Currency,Date,Note\n\
                 Northwind,mdf,1500,USD,2026-03-01,Spring event\n\
                 Nobody,mdf,oops,USD,2026-03-01,\n";
-    let fields: Vec<String> = match p.s.import_costs(&p.cm, file.as_bytes()).await {
-        Err(Error::Validation(e)) => e.iter().map(|f| f.field.clone()).collect(),
-        other => vec![format!("{other:?}")],
-    };
+    let fields = invalid_fields(p.s.import_costs(&p.cm, file.as_bytes()).await);
     assert_eq!(fields, ["line 3, column \"Partner\""]);
     assert_eq!(p.s.costs(&p.cm, &q, &all).await.unwrap().items.len(), count);
     let fixed = file.replace("Nobody,mdf,oops", "Globex,incentive,250");

@@ -1,8 +1,6 @@
 //! The accounts a partner brings for mapping in hosted mode. Every function takes the
 //! partner's organisation: there is no way to read them across partners.
 
-use std::fmt::Write as _;
-
 use sqlx::FromRow;
 use uuid::Uuid;
 
@@ -48,15 +46,10 @@ const BATCH: usize = 50;
 /// creation time.
 pub async fn upsert_many(ex: &mut Exec<'_>, rows: &[PartnerAccountRow]) -> Result<()> {
     for chunk in rows.chunks(BATCH) {
-        let mut sql = format!("insert into partner_accounts ({COLUMNS}) values ");
-        for i in 0..chunk.len() {
-            let n = i * 16;
-            sql.push_str(if i == 0 { "(" } else { ", (" });
-            for k in 1..=16 {
-                let _ = write!(sql, "{}${}", if k == 1 { "" } else { ", " }, n + k);
-            }
-            sql.push(')');
-        }
+        let mut sql = format!(
+            "insert into partner_accounts ({COLUMNS}) values {}",
+            crate::args::values_sql(16, chunk.len())
+        );
         sql.push_str(
             " on conflict (org_id, external_id) do update set name = excluded.name, \
              website = excluded.website, domain = excluded.domain, country = excluded.country, \

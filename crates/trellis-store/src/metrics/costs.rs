@@ -3,6 +3,7 @@
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use crate::args::insert_sql;
 use crate::db::Exec;
 use crate::error::Result;
 use crate::{execute, fetch, on_backend};
@@ -39,33 +40,24 @@ const SELECT: &str = "select c.id, c.channel, c.org_id, g.name as org_name, c.ca
 /// Rows a statement.
 const BATCH: usize = 500;
 
+const COLUMNS: [&str; 11] = [
+    "id",
+    "channel",
+    "org_id",
+    "category",
+    "amount_minor",
+    "currency",
+    "incurred_on",
+    "note",
+    "source",
+    "created_by",
+    "created_at",
+];
+
 /// Writes costs.
 pub async fn insert(ex: &mut Exec<'_>, rows: &[CostRow]) -> Result<()> {
     for chunk in rows.chunks(BATCH) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let n = i * 11;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    n + 1,
-                    n + 2,
-                    n + 3,
-                    n + 4,
-                    n + 5,
-                    n + 6,
-                    n + 7,
-                    n + 8,
-                    n + 9,
-                    n + 10,
-                    n + 11
-                )
-            })
-            .collect();
-        let sql = format!(
-            "insert into partner_costs (id, channel, org_id, category, amount_minor, currency, \
-               incurred_on, note, source, created_by, created_at) values {}",
-            values.join(", ")
-        );
+        let sql = insert_sql("partner_costs", &COLUMNS, chunk.len());
         on_backend!(&mut *ex, |c| {
             let mut q = sqlx::query(&sql);
             for r in chunk {

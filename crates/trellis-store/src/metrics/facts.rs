@@ -3,6 +3,7 @@
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use crate::args::insert_sql;
 use crate::db::Exec;
 use crate::error::Result;
 use crate::{execute, fetch, on_backend};
@@ -160,28 +161,6 @@ pub async fn clear(ex: &mut Exec<'_>) -> Result<()> {
         execute!(&mut *ex, &format!("delete from {table}"), [])?;
     }
     Ok(())
-}
-
-/// `insert into table (columns) values (…), (…)` for `rows` rows.
-fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
-    let mut n = 0;
-    let values: Vec<String> = (0..rows)
-        .map(|_| {
-            let row: Vec<String> = columns
-                .iter()
-                .map(|_| {
-                    n += 1;
-                    format!("${n}")
-                })
-                .collect();
-            format!("({})", row.join(", "))
-        })
-        .collect();
-    format!(
-        "insert into {table} ({}) values {}",
-        columns.join(", "),
-        values.join(", ")
-    )
 }
 
 /// Rows a statement: under SQLite's 32,766 placeholders at 16 columns.

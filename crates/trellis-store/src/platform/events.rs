@@ -36,7 +36,6 @@ pub async fn append(ex: &mut Exec<'_>, row: &EventRow) -> Result<()> {
 /// reader polling in between would move its cursor past 7 and never see it. Taking one
 /// transaction-scoped advisory lock before inserting serialises event writers until commit.
 pub async fn append_many(ex: &mut Exec<'_>, rows: &[EventRow]) -> Result<()> {
-    use std::fmt::Write as _;
     if rows.is_empty() {
         return Ok(());
     }
@@ -46,25 +45,11 @@ pub async fn append_many(ex: &mut Exec<'_>, rows: &[EventRow]) -> Result<()> {
         execute!(ex, "select pg_advisory_xact_lock(8390818969546552435)", [])?;
     }
     for chunk in rows.chunks(BATCH) {
-        let mut sql = String::from(
+        let sql = format!(
             "insert into events (id, type, org_id, object_type, object_id, payload, created_at) \
-             values ",
+             values {}",
+            crate::args::values_sql(7, chunk.len())
         );
-        for i in 0..chunk.len() {
-            let n = i * 7;
-            let _ = write!(
-                sql,
-                "{}(${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                if i == 0 { "" } else { ", " },
-                n + 1,
-                n + 2,
-                n + 3,
-                n + 4,
-                n + 5,
-                n + 6,
-                n + 7
-            );
-        }
         crate::on_backend!(&mut *ex, |c| {
             let mut q = sqlx::query(&sql);
             for r in chunk {

@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
+use trellis_domain::crm::OpportunityStatus;
 use trellis_domain::metrics::Origin;
 use trellis_domain::{CostId, OrgId};
 use trellis_service::Services;
@@ -160,20 +161,21 @@ async fn deals(
             ));
         }
     };
-    if let Some(status) = q.status.as_deref()
-        && !["open", "won", "lost"].contains(&status)
-    {
-        return Err(crate::error::ApiError::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation",
-            "status",
-            "must be open, won or lost",
-        ));
-    }
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => Some(s.parse::<OpportunityStatus>().map_err(|_| {
+            crate::error::ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "status",
+                "must be open, won or lost",
+            )
+        })?),
+    };
     let drill = Drill {
         closed,
         origin: q.origin,
-        status: q.status,
+        status,
         partner: q.partner_id.map(OrgId::from_uuid),
     };
     let page = PageRequest {

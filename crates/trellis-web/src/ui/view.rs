@@ -440,6 +440,15 @@ impl Choice {
     }
 }
 
+/// `minor` units of the currency coded `currency` as people read them (`USD 1,200.00`); a
+/// code that is no currency shows as it is beside the number.
+pub(crate) fn money_text(minor: i64, currency: &str) -> String {
+    trellis_domain::Currency::parse(currency).map_or_else(
+        |_| format!("{currency} {minor}"),
+        |c| trellis_domain::Money::new(minor, c).format(),
+    )
+}
+
 /// Every currency, `selected` (an ISO code) chosen, or US dollars.
 pub(crate) fn currency_choices(selected: &str) -> Vec<Choice> {
     let selected = if selected.trim().is_empty() {

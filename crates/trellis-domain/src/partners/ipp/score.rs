@@ -156,7 +156,7 @@ fn band(
     ideal_max: Option<u32>,
     max: Option<u32>,
 ) -> (u16, String) {
-    let fmt = |n: u32| super::super::metrics::group_thousands(u64::from(n));
+    let fmt = |n: u32| crate::text::group_thousands(u64::from(n));
     let ideal = match ideal_max {
         Some(hi) => format!("{}–{}", fmt(ideal_min), fmt(hi)),
         None => format!("{} or more", fmt(ideal_min)),

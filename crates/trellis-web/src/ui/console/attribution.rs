@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::response::{IntoResponse, Response};
-use trellis_domain::{Currency, FieldErrors, ModelRunId, Money, Permission};
+use trellis_domain::{FieldErrors, ModelRunId, Permission};
 use trellis_service::Error;
 use trellis_service::attribution::{
     Comparison, FxRate, FxRateInput, ModelParams, ModelRun, RunInput,
@@ -23,7 +23,7 @@ use crate::ui::error::PageResult;
 use crate::ui::flash::Flash;
 use crate::ui::form::{Errors, FormData, PageId, Query, filter, rerender};
 use crate::ui::session::VendorSession;
-use crate::ui::view::{Choice, Chrome, Look as _};
+use crate::ui::view::{Choice, Chrome, Look as _, money_text};
 
 pub(super) fn routes(book: RouteBook) -> RouteBook {
     book.get("/console/attribution", index)
@@ -205,17 +205,10 @@ impl RunRow {
     fn of(run: ModelRun) -> Self {
         Self {
             model: describe(&run.params),
-            attributed: money(run.summary.attributed_amount_minor, &run.cut.currency),
+            attributed: money_text(run.summary.attributed_amount_minor, &run.cut.currency),
             run,
         }
     }
-}
-
-fn money(minor: i64, currency: &str) -> String {
-    Currency::parse(currency).map_or_else(
-        |_| format!("{currency} {minor}"),
-        |c| Money::new(minor, c).format(),
-    )
 }
 
 async fn index(s: VendorSession, q: Query) -> PageResult {
@@ -427,9 +420,9 @@ impl RunPage {
             model: describe(&run.params),
             chart: BarChart::horizontal("Attributed revenue by partner and channel", &items),
             rows,
-            total: money(total, &currency),
-            won: money(run.summary.won_amount_minor, &currency),
-            attributed: money(run.summary.attributed_amount_minor, &currency),
+            total: money_text(total, &currency),
+            won: money_text(run.summary.won_amount_minor, &currency),
+            attributed: money_text(run.summary.attributed_amount_minor, &currency),
             direct_won: run.summary.won.saturating_sub(run.summary.touched_won),
             effects,
             conversion_probability,

@@ -6,8 +6,9 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::response::{IntoResponse, Response};
+use trellis_domain::crm::OpportunityStatus;
 use trellis_domain::metrics::{CostCategory, CostChannel, Origin, SIZE_BANDS};
-use trellis_domain::{CostId, Currency, Money, PartnerType, Permission};
+use trellis_domain::{CostId, PartnerType, Permission};
 use trellis_service::metrics::{
     Cost, CostInput, CostQuery, Dashboard, DealLine, Drill, MetricsQuery, OriginFigures, Period,
 };
@@ -21,7 +22,7 @@ use crate::ui::error::PageResult;
 use crate::ui::flash::Flash;
 use crate::ui::form::{Errors, FormData, PageId, Query, failed};
 use crate::ui::session::VendorSession;
-use crate::ui::view::{Choice, Chrome};
+use crate::ui::view::{Choice, Chrome, money_text};
 
 pub(super) fn routes(book: RouteBook) -> RouteBook {
     book.get("/console/metrics", index)
@@ -106,10 +107,6 @@ fn drill(p: &Period, extra: &[(&str, &str)]) -> String {
     Query::link("/console/metrics/deals", &params)
 }
 
-fn money(minor: i64, currency: &str) -> String {
-    Currency::parse(currency).map_or_else(|_| format!("{minor}"), |c| Money::new(minor, c).format())
-}
-
 fn percent(r: Option<f64>) -> String {
     r.map_or_else(|| "–".to_owned(), |r| format!("{:.1} %", r * 100.0))
 }
@@ -150,7 +147,8 @@ impl OriginRow {
                 &[("measure", measure), ("origin", origin), ("status", status)],
             )
         };
-        let opt_money = |m: Option<i64>| m.map_or_else(|| "–".to_owned(), |m| money(m, currency));
+        let opt_money =
+            |m: Option<i64>| m.map_or_else(|| "–".to_owned(), |m| money_text(m, currency));
         Self {
             key: o.key.clone(),
             label: o.label.clone(),
@@ -158,10 +156,10 @@ impl OriginRow {
             opened_link: link("opened", ""),
             won: f.won,
             won_link: link("closed", "won"),
-            won_amount: money(f.won_minor, currency),
+            won_amount: money_text(f.won_minor, currency),
             lost: f.lost,
             lost_link: link("closed", "lost"),
-            open_amount: money(f.open_minor, currency),
+            open_amount: money_text(f.open_minor, currency),
             win_rate: percent(o.win_rate),
             deal_size: opt_money(o.deal_size_minor),
             cycle: o
@@ -169,7 +167,7 @@ impl OriginRow {
                 .map_or_else(|| "–".to_owned(), |d| format!("{d:.0} days")),
             velocity: o.velocity_minor_per_day.map_or_else(
                 || "–".to_owned(),
-                |v| format!("{} a day", money(v, currency)),
+                |v| format!("{} a day", money_text(v, currency)),
             ),
         }
     }
@@ -343,7 +341,7 @@ impl MetricsPage {
         let cards = vec![
             (
                 "Partner-sourced revenue".to_owned(),
-                money(won("sourced"), c),
+                money_text(won("sourced"), c),
                 format!(
                     "{} won deals",
                     origin("sourced").map_or(0, |o| o.funnel.won)
@@ -351,7 +349,7 @@ impl MetricsPage {
             ),
             (
                 "Partner-influenced revenue".to_owned(),
-                money(won("influenced"), c),
+                money_text(won("influenced"), c),
                 format!(
                     "{} won deals",
                     origin("influenced").map_or(0, |o| o.funnel.won)
@@ -359,7 +357,7 @@ impl MetricsPage {
             ),
             (
                 "Direct revenue".to_owned(),
-                money(won("direct"), c),
+                money_text(won("direct"), c),
                 format!("{} won deals", origin("direct").map_or(0, |o| o.funnel.won)),
             ),
             (
@@ -370,8 +368,8 @@ impl MetricsPage {
                 } else {
                     format!(
                         "{} attributed ÷ {} partner costs",
-                        money(d.attributed_minor, c),
-                        money(d.costs.partner_minor + d.costs.program_minor, c)
+                        money_text(d.attributed_minor, c),
+                        money_text(d.costs.partner_minor + d.costs.program_minor, c)
                     )
                 },
             ),
@@ -382,9 +380,9 @@ impl MetricsPage {
             .map(|m| {
                 let desc = format!(
                     "sourced {}, influenced {}, direct {}",
-                    money(m.sourced_minor, c),
-                    money(m.influenced_minor, c),
-                    money(m.direct_minor, c)
+                    money_text(m.sourced_minor, c),
+                    money_text(m.influenced_minor, c),
+                    money_text(m.direct_minor, c)
                 );
                 (
                     m.month.clone(),
@@ -404,9 +402,9 @@ impl MetricsPage {
             .map(|m| {
                 (
                     m.month.clone(),
-                    money(m.sourced_minor, c),
-                    money(m.influenced_minor, c),
-                    money(m.direct_minor, c),
+                    money_text(m.sourced_minor, c),
+                    money_text(m.influenced_minor, c),
+                    money_text(m.direct_minor, c),
                 )
             })
             .collect();
@@ -424,15 +422,17 @@ impl MetricsPage {
                     name: p.name.clone(),
                     kind: label_of_type(&p.partner_type),
                     tier: p.tier.clone(),
-                    sourced_won: money(p.sourced.funnel.won_minor, c),
-                    influenced_won: money(p.influenced.funnel.won_minor, c),
+                    sourced_won: money_text(p.sourced.funnel.won_minor, c),
+                    influenced_won: money_text(p.influenced.funnel.won_minor, c),
                     won_deals,
                     win_rate: percent(all.win_rate()),
-                    attributed: money(p.attributed_minor, c),
-                    cost: money(p.cost_minor, c),
+                    attributed: money_text(p.attributed_minor, c),
+                    cost: money_text(p.cost_minor, c),
                     ropi: times(p.ropi),
                     customers: p.customers,
-                    cac: p.cac_minor.map_or_else(|| "–".to_owned(), |v| money(v, c)),
+                    cac: p
+                        .cac_minor
+                        .map_or_else(|| "–".to_owned(), |v| money_text(v, c)),
                     deals_link: drill(&period, &[("measure", "closed"), ("partner", &org)]),
                 }
             })
@@ -440,10 +440,10 @@ impl MetricsPage {
         let group = |g: &trellis_service::metrics::GroupFigures, label: String| GroupRow {
             label,
             partners: g.partners,
-            sourced_won: money(g.sourced_won_minor, c),
-            influenced_won: money(g.influenced_won_minor, c),
-            attributed: money(g.attributed_minor, c),
-            cost: money(g.cost_minor, c),
+            sourced_won: money_text(g.sourced_won_minor, c),
+            influenced_won: money_text(g.influenced_won_minor, c),
+            attributed: money_text(g.attributed_minor, c),
+            cost: money_text(g.cost_minor, c),
             ropi: times(g.ropi),
         };
         let params = period_params(&period);
@@ -511,8 +511,10 @@ impl MetricsPage {
                     customers: ch.customers,
                     cltv: ch
                         .cltv_minor
-                        .map_or_else(|| "–".to_owned(), |v| money(v, c)),
-                    cac: ch.cac_minor.map_or_else(|| "–".to_owned(), |v| money(v, c)),
+                        .map_or_else(|| "–".to_owned(), |v| money_text(v, c)),
+                    cac: ch
+                        .cac_minor
+                        .map_or_else(|| "–".to_owned(), |v| money_text(v, c)),
                     ratio: times(ch.cltv_to_cac),
                 })
                 .collect(),
@@ -520,10 +522,10 @@ impl MetricsPage {
                 .costs
                 .by_category
                 .iter()
-                .map(|k| (k.category.label().to_owned(), money(k.amount_minor, c)))
+                .map(|k| (k.category.label().to_owned(), money_text(k.amount_minor, c)))
                 .chain([(
                     "Direct acquisition".to_owned(),
-                    money(d.costs.direct_minor, c),
+                    money_text(d.costs.direct_minor, c),
                 )])
                 .collect(),
             costs: recent.iter().map(CostRow::of).collect(),
@@ -698,7 +700,7 @@ fn drill_of(q: &Query) -> PageResult<Drill> {
     };
     let status = q
         .opt("status")
-        .filter(|s| ["open", "won", "lost"].contains(&s.as_str()));
+        .and_then(|s| s.parse::<OpportunityStatus>().ok());
     let partner = match q.text("partner").as_str() {
         "" => None,
         p => Some(
@@ -743,12 +745,12 @@ struct DealsPage {
 }
 
 fn describe_drill(d: &Drill) -> String {
-    let what = match (d.status.as_deref(), d.closed) {
-        (Some("won"), _) => "won",
-        (Some("lost"), _) => "lost",
-        (Some("open"), _) => "still open",
-        (_, true) => "closed",
-        (_, false) => "opened",
+    let what = match (d.status, d.closed) {
+        (Some(OpportunityStatus::Won), _) => "won",
+        (Some(OpportunityStatus::Lost), _) => "lost",
+        (Some(OpportunityStatus::Open), _) => "still open",
+        (None, true) => "closed",
+        (None, false) => "opened",
     };
     let origin = d.origin.map_or("All", |o| o.label());
     format!("{origin} deals {what}")
@@ -812,10 +814,10 @@ fn deal_row(l: &DealLine, currency: &str) -> DealRow {
         opened: l.opened_on.clone(),
         closed: l.closed_on.clone().unwrap_or_default(),
         cycle: l.cycle_days.map(|d| d.to_string()).unwrap_or_default(),
-        amount: money(l.amount_minor, currency),
+        amount: money_text(l.amount_minor, currency),
         attributed: l
             .attributed_minor
-            .map(|a| money(a, currency))
+            .map(|a| money_text(a, currency))
             .unwrap_or_default(),
         lead: l.lead_partner.clone(),
     }
