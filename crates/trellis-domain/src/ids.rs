@@ -98,4 +98,10 @@ id_type!(
     ModelRunId,
     /// One cost of the partner program (or of the direct channel).
     CostId,
+    /// A partner satisfaction survey.
+    SurveyId,
+    /// One sending of a survey.
+    SurveyWaveId,
+    /// One partner user's invitation to answer a survey's wave.
+    SurveyInvitationId,
 );

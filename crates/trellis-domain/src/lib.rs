@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod money;
 pub mod orgs;
 pub mod partners;
+pub mod psat;
 pub mod roles;
 pub mod text;
 pub mod time;

@@ -51,6 +51,32 @@ impl Timestamp {
         Self(self.0.saturating_sub(ms))
     }
 
+    /// The same time of day `months` calendar months later (UTC), on the month's last day when
+    /// it is shorter: 31 January plus one month is 28 (or 29) February.
+    #[must_use]
+    pub fn plus_months(self, months: u32) -> Self {
+        let nanos = i128::from(self.0) * 1_000_000;
+        let Ok(t) = OffsetDateTime::from_unix_timestamp_nanos(nanos) else {
+            return self;
+        };
+        let index =
+            i64::from(t.year()) * 12 + i64::from(u8::from(t.month())) - 1 + i64::from(months);
+        let (Ok(year), Ok(month)) = (
+            i32::try_from(index.div_euclid(12)),
+            u8::try_from(index.rem_euclid(12) + 1),
+        ) else {
+            return self;
+        };
+        let Ok(month) = time::Month::try_from(month) else {
+            return self;
+        };
+        let day = t.day().min(time::util::days_in_month(month, year));
+        time::Date::from_calendar_date(year, month, day)
+            .ok()
+            .and_then(|d| i64::try_from(t.replace_date(d).unix_timestamp_nanos() / 1_000_000).ok())
+            .map_or(self, Self)
+    }
+
     /// The calendar year (UTC).
     pub fn year(self) -> i32 {
         let nanos = i128::from(self.0) * 1_000_000;
@@ -98,6 +124,21 @@ impl Timestamp {
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_rfc3339())
+    }
+}
+
+#[cfg(test)]
+mod month_tests {
+    use super::Timestamp;
+
+    #[test]
+    fn months_keep_the_time_of_day_and_clamp_to_short_months() {
+        let t = Timestamp::parse_rfc3339("2026-01-31T09:30:00Z").unwrap();
+        assert_eq!(t.plus_months(1).to_rfc3339(), "2026-02-28T09:30:00Z");
+        assert_eq!(t.plus_months(3).to_rfc3339(), "2026-04-30T09:30:00Z");
+        assert_eq!(t.plus_months(12).to_rfc3339(), "2027-01-31T09:30:00Z");
+        let leap = Timestamp::parse_rfc3339("2027-11-29T00:00:00Z").unwrap();
+        assert_eq!(leap.plus_months(3).to_rfc3339(), "2028-02-29T00:00:00Z");
     }
 }
 

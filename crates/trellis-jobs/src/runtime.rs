@@ -223,6 +223,11 @@ impl Runner {
                 );
                 Ok(())
             }
+            kinds::PSAT_SEND => {
+                let n = self.services.send_due_surveys().await?;
+                tracing::info!(sendings = n, "sent the surveys due");
+                Ok(())
+            }
             other => bail!("unknown job kind {other:?}: this version of Trellis has no handler"),
         }
     }

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod partners;
 pub mod platform;
+pub mod psat;
 pub mod secrets;
 
 use std::sync::Arc;

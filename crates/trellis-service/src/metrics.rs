@@ -13,10 +13,12 @@
 //! Who: vendor users with `attribution:read` see every figure; `attribution:write` refreshes;
 //! `costs:write` keeps the costs. A partner user sees its own organisation's figures.
 
+mod adoption;
 mod costs;
 mod dashboard;
 mod refresh;
 
+pub use adoption::{Adoption, AdoptionMonth};
 pub use costs::{Cost, CostImport, CostInput, CostQuery};
 pub use dashboard::{
     CategoryCost, ChannelEconomics, CostFigures, Dashboard, DealLine, Drill, GroupFigures,

@@ -48,6 +48,8 @@ pub mod kinds {
     pub const MAPPING_RUN: &str = "mapping.run";
     /// Rebuild the ecosystem metrics' facts (scheduled hourly, or on demand).
     pub const METRICS_REFRESH: &str = "metrics.refresh";
+    /// Send the partner satisfaction surveys whose day has come (scheduled hourly).
+    pub const PSAT_SEND: &str = "psat.send";
 }
 
 /// Writes the audit entry and, if published, the event and one delivery job per matching

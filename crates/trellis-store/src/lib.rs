@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod page;
 pub mod partners;
 pub mod platform;
+pub mod psat;
 #[cfg(feature = "testing")]
 pub mod testing;
 

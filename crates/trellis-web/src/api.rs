@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod orgs;
 pub mod partners;
 pub mod program;
+pub mod psat;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;
@@ -57,7 +58,8 @@ use crate::state::AppState;
         (name = "co-sell", description = "Co-sell requests between the vendor and its partners, both ways, and the comp-credit report of reps on partner-involved opportunities"),
         (name = "mapping", description = "Account mapping: each side's populations and sharing policies, and the connections between the vendor and its partners"),
         (name = "attribution", description = "Touchpoints on opportunities and accounts, and recorded runs of the attribution models: run, replay on the same journeys, compare"),
-        (name = "metrics", description = "Ecosystem metrics: sourced and influenced revenue, win rates, cycles and pipeline velocity against direct, ROPI, CLTV and CAC, per partner, type and tier, the deals behind each figure; and the program's costs"),
+        (name = "metrics", description = "Ecosystem metrics: sourced and influenced revenue, win rates, cycles and pipeline velocity against direct, ROPI, CLTV and CAC, per partner, type and tier, the deals behind each figure, partner satisfaction and platform adoption; and the program's costs"),
+        (name = "surveys", description = "Partner satisfaction (PSAT) surveys: written, scheduled and sent by the channel team, answered by partner users through their invitations, scored per sending, question and partner"),
     )
 )]
 struct ApiDoc;
@@ -97,6 +99,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(mapping::routes())
                 .merge(attribution::routes())
                 .merge(metrics::routes())
+                .merge(psat::routes())
                 .merge(imports::routes())
                 .merge(changes::routes()),
         )

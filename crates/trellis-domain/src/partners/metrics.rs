@@ -16,7 +16,7 @@ string_enum!(
     /// A measurable fact about a partner that tier requirements can refer to.
     #[derive(PartialOrd, Ord)]
     Metric {
-        /// Revenue of won deals the partner registered.
+        /// Revenue of won deals the partner sourced (registered or referred).
         SourcedRevenue = "sourced_revenue" / "Sourced revenue",
         /// Revenue of won deals the partner took part in without sourcing them.
         InfluencedRevenue = "influenced_revenue" / "Influenced revenue",

@@ -19,11 +19,14 @@ use serde::Serialize;
 use trellis_attribution::money::apportion;
 use trellis_domain::attribution::TouchpointKind;
 use trellis_domain::metrics::{Origin, size_band, sources};
+use trellis_domain::partners::metrics::Metric;
 use trellis_domain::{Permission, Timestamp};
+use trellis_store::Exec;
 use trellis_store::metrics::facts::{
     self as store, AccountFactRow, DealFactRow, PartnerFactRow, RefreshRow, SourceDealRow,
     SourceTouchRow,
 };
+use trellis_store::partners::metrics::{self as metric_store, MetricRow};
 use uuid::Uuid;
 
 use crate::attribution::RateTable;
@@ -209,6 +212,7 @@ impl Services {
             .collect();
         store::insert_accounts(&mut tx.exec(), &accounts).await?;
         store::mark_acquisitions(&mut tx.exec()).await?;
+        write_tier_metrics(&mut tx.exec(), started).await?;
         let finished = self.now();
         let row = RefreshRow {
             refreshed_at: finished.millis(),
@@ -222,6 +226,53 @@ impl Services {
         tx.commit().await?;
         Ok(row.into())
     }
+}
+
+/// The partner metrics a refresh measures, for the tier engine (the trailing 12 months of
+/// [`Metric::window`]).
+pub(crate) const MEASURED: [Metric; 4] = [
+    Metric::SourcedRevenue,
+    Metric::InfluencedRevenue,
+    Metric::WonDeals,
+    Metric::RegisteredDeals,
+];
+
+/// What a refresh writes as the source of the metrics it measures.
+const SOURCE: &str = "metrics";
+
+/// Writes each partner's measured metrics over the trailing 12 months. A measured figure
+/// replaces one set by hand; where Trellis has no deals for a partner, a hand-set figure stands
+/// (a deployment without CRM data tiers on what people enter).
+async fn write_tier_metrics(ex: &mut Exec<'_>, now: Timestamp) -> Result<()> {
+    let since = Timestamp::from_millis(now.millis() - 365 * DAY_MS);
+    let names = MEASURED.map(Metric::as_str);
+    metric_store::zero_from(ex, SOURCE, &names, now.millis()).await?;
+    let mut figures: HashMap<Uuid, [i64; 4]> = HashMap::new();
+    for f in store::tier_figures(ex, &since.date()).await? {
+        let row = figures.entry(f.org_id).or_default();
+        row[0] = f.sourced_minor;
+        row[1] = f.influenced_minor;
+        row[2] = f.won_deals;
+    }
+    for (org, registered) in store::registrations_since(ex, since.millis()).await? {
+        figures.entry(org).or_default()[3] = registered;
+    }
+    for (org_id, values) in figures {
+        for (metric, value) in MEASURED.iter().zip(values) {
+            metric_store::put(
+                ex,
+                &MetricRow {
+                    org_id,
+                    metric: metric.as_str().into(),
+                    value,
+                    source: SOURCE.into(),
+                    updated_at: now.millis(),
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Adds a deal's won revenue to its account's customer history.

@@ -140,7 +140,9 @@ impl Services {
 /// Refreshes the computed metrics of a partner and returns every metric it has.
 pub(crate) async fn refresh(ex: &mut Exec<'_>, id: OrgId, now: Timestamp) -> Result<Metrics> {
     let partner = load(ex, id).await?;
-    let users = store::active_user_count(ex, id.as_uuid()).await?;
+    // "Partner users who signed in recently": the metric's window is the last 90 days.
+    let since = now.minus(std::time::Duration::from_hours(90 * 24)).date();
+    let users = store::active_user_count(ex, id.as_uuid(), &since).await?;
     // "Whole months since the partner was activated" (the metric's definition in the domain):
     // counting from approval let onboarding time earn tiers that ask for tenure.
     let months = partner.activated_at.map_or(0, |a| {

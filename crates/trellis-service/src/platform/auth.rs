@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde_json::json;
 use trellis_domain::{Email, OrgId, Password, Role, Scope, SessionId, Timestamp, UserId};
+use trellis_store::metrics::adoption;
 use trellis_store::platform::{orgs as org_store, sessions, throttles, tokens, users};
 
 use super::email::{self, EmailMessage};
@@ -92,6 +93,7 @@ impl Services {
         let mut tx = self.db().begin().await?;
         if ok {
             users::record_login(&mut tx.exec(), row.id, now.millis()).await?;
+            adoption::record_sign_in(&mut tx.exec(), row.id, row.org_id, &now.date()).await?;
             tx.commit().await?;
             return User::try_from(row);
         }
@@ -197,6 +199,16 @@ impl Services {
                 now.plus(self.config().session_idle).millis(),
             )
             .await?;
+            // A session kept alive for days is a person using Trellis on each of them.
+            if let Some(u) = actor.user() {
+                adoption::record_sign_in(
+                    &mut tx.exec(),
+                    u.user_id.as_uuid(),
+                    u.org_id.as_uuid(),
+                    &now.date(),
+                )
+                .await?;
+            }
             tx.commit().await?;
         }
         Ok(Some(SessionInfo {

@@ -19,7 +19,7 @@ pub struct Schedule {
 }
 
 /// Every recurring job of Trellis.
-pub const SCHEDULES: [Schedule; 4] = [
+pub const SCHEDULES: [Schedule; 5] = [
     // Tiers move on figures that change slowly; once a day is what programs expect, and an
     // admin can evaluate everyone on demand.
     Schedule {
@@ -39,6 +39,11 @@ pub const SCHEDULES: [Schedule; 4] = [
     // daily, and anyone who just changed something can refresh on demand.
     Schedule {
         job: kinds::METRICS_REFRESH,
+        every: Duration::from_hours(1),
+    },
+    // Surveys are scheduled by the day; within the hour of it is on time.
+    Schedule {
+        job: kinds::PSAT_SEND,
         every: Duration::from_hours(1),
     },
 ];

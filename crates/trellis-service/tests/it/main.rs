@@ -19,3 +19,4 @@ mod partners_onboarding;
 mod partners_tenancy;
 mod partners_tiers;
 mod permissions;
+mod psat;

@@ -3,6 +3,7 @@
 //! deals behind a figure, costs entered and imported all or nothing, and who sees what.
 
 use trellis_domain::metrics::Origin;
+use trellis_domain::partners::metrics::Metric;
 use trellis_domain::{Currency, Money, OpportunityId, OrgId, Role};
 use trellis_service::attribution::{FxRateInput, TouchpointInput};
 use trellis_service::crm::{AccountInput, OpportunityInput};
@@ -482,6 +483,56 @@ async fn a_refresh_replaces_the_facts_and_a_partner_sees_only_its_own() {
         ..CostInput::default()
     };
     assert!(p.s.record_cost(&finance, &ok, "manual").await.is_ok());
+}
+
+/// A partner's metric, as the tier engine reads it.
+async fn metric(p: &Program, org: OrgId, metric: Metric) -> Option<(i64, String)> {
+    p.s.partner_metrics(&p.admin, org)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.metric == metric)
+        .map(|m| (m.value, m.source))
+}
+
+#[tokio::test]
+async fn a_refresh_writes_the_trailing_year_for_tiers_without_overriding_hand_entry_elsewhere() {
+    let w = world().await;
+    let p = &w.p;
+    let measured = |value: i64| Some((value, "metrics".to_owned()));
+    // A1 (10,000.00) sourced by Northwind, influenced by Globex beside I1 (3,000.00 EUR).
+    assert_eq!(
+        metric(p, w.northwind, Metric::SourcedRevenue).await,
+        measured(1_000_000)
+    );
+    assert_eq!(metric(p, w.northwind, Metric::WonDeals).await, measured(1));
+    assert_eq!(
+        metric(p, w.globex, Metric::InfluencedRevenue).await,
+        measured(1_330_000)
+    );
+    assert_eq!(metric(p, w.globex, Metric::WonDeals).await, measured(2));
+    assert_eq!(
+        metric(p, w.globex, Metric::RegisteredDeals).await,
+        measured(0)
+    );
+    // A partner Trellis has no deals for keeps what people entered.
+    let initech = p.partner("Initrode", "reseller").await.id;
+    p.s.set_partner_metric(&p.admin, initech, Metric::WonDeals, Some(4), "manual")
+        .await
+        .unwrap();
+    p.s.refresh_metrics().await.unwrap();
+    assert_eq!(
+        metric(p, initech, Metric::WonDeals).await,
+        Some((4, "manual".to_owned()))
+    );
+    // A year on, the deals are out of the window: measured figures fall to 0.
+    p.advance_days(365);
+    p.s.refresh_metrics().await.unwrap();
+    assert_eq!(
+        metric(p, w.northwind, Metric::SourcedRevenue).await,
+        measured(0)
+    );
+    assert_eq!(metric(p, w.globex, Metric::WonDeals).await, measured(0));
 }
 
 #[tokio::test]

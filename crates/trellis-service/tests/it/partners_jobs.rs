@@ -304,11 +304,12 @@ async fn schedules_enqueue_each_recurring_job_once_per_interval() {
         let p = &p;
         async move { p.jobs_of(kind).await.len() }
     };
-    assert_eq!(p.s.run_due_schedules().await.unwrap(), 4);
+    assert_eq!(p.s.run_due_schedules().await.unwrap(), 5);
     assert_eq!(count("partners.evaluate_tiers").await, 1);
     assert_eq!(count("partners.remind").await, 1);
     assert_eq!(count("deals.sweep").await, 1);
     assert_eq!(count("metrics.refresh").await, 1);
+    assert_eq!(count("psat.send").await, 1);
     assert_eq!(p.s.run_due_schedules().await.unwrap(), 0);
     // Two workers racing for the same run: one wins.
     let (a, b) = tokio::join!(p.s.run_due_schedules(), p.s.run_due_schedules());
@@ -323,18 +324,19 @@ async fn schedules_enqueue_each_recurring_job_once_per_interval() {
     p.clock.advance(Duration::from_mins(45));
     assert_eq!(
         p.s.run_due_schedules().await.unwrap(),
-        3,
-        "the sweep, the hourly reminders and the hourly metrics refresh"
+        4,
+        "the sweep, the hourly reminders, metrics refresh and survey sending"
     );
     assert_eq!(count("partners.remind").await, 2);
     assert_eq!(count("metrics.refresh").await, 2);
+    assert_eq!(count("psat.send").await, 2);
     p.clock.advance(Duration::from_hours(23));
-    assert_eq!(p.s.run_due_schedules().await.unwrap(), 4);
+    assert_eq!(p.s.run_due_schedules().await.unwrap(), 5);
     assert_eq!(count("partners.evaluate_tiers").await, 2);
     assert_eq!(count("partners.remind").await, 3);
     // After an outage, a missed run is made up once, not once per missed interval.
     p.clock.advance(Duration::from_hours(72));
-    assert_eq!(p.s.run_due_schedules().await.unwrap(), 4);
+    assert_eq!(p.s.run_due_schedules().await.unwrap(), 5);
     assert_eq!(p.s.run_due_schedules().await.unwrap(), 0);
     assert_eq!(count("partners.evaluate_tiers").await, 3);
     assert_eq!(count("partners.remind").await, 4);

@@ -10,7 +10,7 @@ use trellis_service::partners::tiers::{TierChange, TierInput};
 use trellis_service::platform::PageRequest;
 use trellis_service::platform::orgs::Org;
 
-use crate::partners_fixtures::{Program, fields, ladder_inputs};
+use crate::partners_fixtures::{PASSWORD, Program, client, fields, ladder_inputs};
 
 async fn set(p: &Program, org: &Org, metric: Metric, value: i64) {
     p.s.set_partner_metric(&p.admin, org.id, metric, Some(value), "manual")
@@ -495,11 +495,22 @@ async fn computed_metrics_cannot_be_set_by_hand() {
         ),
         ["value"]
     );
-    // The engine computes them: active (signed-up) users and, with an IPP, the fit score.
+    // The engine computes them: users who signed in within 90 days and, with an IPP, the fit
+    // score. Of three users, one signed in today, one 100 days ago and one never did.
     p.user(alpha.id, Role::PartnerAdmin, "admin@alpha.example")
         .await;
     p.user(alpha.id, Role::PartnerUser, "user@alpha.example")
         .await;
+    p.user(alpha.id, Role::PartnerUser, "idle@alpha.example")
+        .await;
+    let at = client("198.51.100.7");
+    p.s.authenticate("user@alpha.example", PASSWORD, &at)
+        .await
+        .unwrap();
+    p.advance_days(100);
+    p.s.authenticate("admin@alpha.example", PASSWORD, &at)
+        .await
+        .unwrap();
     p.s.save_ipp(&p.admin, 0, crate::partners_fixtures::ipp_criteria(), "v1")
         .await
         .unwrap();
@@ -512,7 +523,7 @@ async fn computed_metrics_cannot_be_set_by_hand() {
             .find(|v| v.metric == m)
             .map(|v| (v.value, v.source.as_str()))
     };
-    assert_eq!(value(Metric::ActiveUsers), Some((2, "computed")));
+    assert_eq!(value(Metric::ActiveUsers), Some((1, "computed")));
     assert_eq!(value(Metric::MonthsInProgram), Some((0, "computed")));
     // An MSP with no head count: half the points.
     assert_eq!(value(Metric::FitScore), Some((50, "computed")));

@@ -346,3 +346,44 @@ pub async fn last_refresh(ex: &mut Exec<'_>) -> Result<Option<RefreshRow>> {
         fetch_optional
     )?)
 }
+
+/// A partner's figures for tiering over a trailing window.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct TierFiguresRow {
+    pub org_id: Uuid,
+    /// Won deals it sourced, whole amounts.
+    pub sourced_minor: i64,
+    /// Won deals it took part in without sourcing them, whole amounts.
+    pub influenced_minor: i64,
+    /// Won deals it took part in.
+    pub won_deals: i64,
+}
+
+/// Per partner, its won deals closed on or after `since` (`YYYY-MM-DD`), from the facts.
+pub async fn tier_figures(ex: &mut Exec<'_>, since: &str) -> Result<Vec<TierFiguresRow>> {
+    Ok(fetch!(
+        ex,
+        TierFiguresRow,
+        "select org_id, \
+           cast(coalesce(sum(case when role = 'sourced' then amount_minor else 0 end), 0) \
+             as bigint) as sourced_minor, \
+           cast(coalesce(sum(case when role = 'influenced' then amount_minor else 0 end), 0) \
+             as bigint) as influenced_minor, \
+           count(*) as won_deals \
+         from deal_partner_facts where status = 'won' and closed_on >= $1 \
+         group by org_id",
+        [since],
+        fetch_all
+    )?)
+}
+
+/// Per partner, the deals it registered at or after `since_ms`, whatever became of them.
+pub async fn registrations_since(ex: &mut Exec<'_>, since_ms: i64) -> Result<Vec<(Uuid, i64)>> {
+    Ok(fetch!(
+        ex,
+        (Uuid, i64),
+        "select org_id, count(*) from deal_registrations where created_at >= $1 group by org_id",
+        [since_ms],
+        fetch_all
+    )?)
+}

@@ -63,13 +63,29 @@ pub async fn of(ex: &mut Exec<'_>, org_id: Uuid) -> Result<Vec<MetricRow>> {
     )?)
 }
 
-/// Users of an organisation who have signed up (not invited, not disabled): `active_users`.
-pub async fn active_user_count(ex: &mut Exec<'_>, org_id: Uuid) -> Result<i64> {
+/// Users of an organisation who can sign in (not invited, not disabled) and used Trellis on or
+/// after `since` (`YYYY-MM-DD`): `active_users`.
+pub async fn active_user_count(ex: &mut Exec<'_>, org_id: Uuid, since: &str) -> Result<i64> {
     Ok(crate::scalar!(
         ex,
         i64,
-        "select count(*) from users where org_id = $1 and status = 'active'",
-        [org_id],
+        "select count(*) from users u where u.org_id = $1 and u.status = 'active' \
+         and exists (select 1 from sign_in_days s where s.user_id = u.id and s.day >= $2)",
+        [org_id, since],
         fetch_one
     )?)
+}
+
+/// Sets to 0 every `metrics` figure that `source` wrote, before it writes the new ones: a
+/// partner whose deals aged out of the window has none, not its old figure.
+pub async fn zero_from(ex: &mut Exec<'_>, source: &str, metrics: &[&str], at: i64) -> Result<()> {
+    for metric in metrics {
+        execute!(
+            &mut *ex,
+            "update partner_metrics set value = 0, updated_at = $1 \
+             where source = $2 and metric = $3",
+            [at, source, *metric]
+        )?;
+    }
+    Ok(())
 }

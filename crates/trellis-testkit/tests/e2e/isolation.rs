@@ -48,6 +48,7 @@ async fn world() -> World {
         a_agreement,
         b_agreement,
     } = program(&app, &vendor).await;
+    let (a_survey, b_survey) = survey_invitations(&vendor, &a_admin, &b_admin).await;
 
     let objects =
         |org: &PartnerFixture, user: String, token: String, mine: Vec<(&'static str, String)>| {
@@ -73,6 +74,11 @@ async fn world() -> World {
             ("contacts", contact(&vendor, &a, "ann@alpha.example").await),
             ("onboarding-tasks", first_task(&vendor, &a).await),
             ("agreements", a_agreement),
+            // Survey routes take a survey's id on the vendor side (partners are refused any)
+            // and an invitation's on the partner side (`/portal/surveys/{id}`): each partner's
+            // own invitation serves both.
+            ("surveys", a_survey.clone()),
+            ("survey-invitations", a_survey),
         ]
         .into_iter()
         .chain(a_selling)
@@ -93,6 +99,7 @@ async fn world() -> World {
         "bob.secret@bravo.example".to_owned(),
     ];
     b_secrets.extend(BRAVO.map(str::to_owned));
+    b_secrets.push(b_survey.clone());
     b_secrets.extend(b_selling.iter().map(|(_, id)| id.clone()));
     let b_objects = objects(
         &b,
@@ -102,6 +109,8 @@ async fn world() -> World {
             ("contacts", b_contact),
             ("onboarding-tasks", b_task),
             ("agreements", b_agreement),
+            ("surveys", b_survey.clone()),
+            ("survey-invitations", b_survey),
         ]
         .into_iter()
         .chain(b_selling)
@@ -117,6 +126,30 @@ async fn world() -> World {
         b_objects,
         b_secrets,
     }
+}
+
+/// A survey sent to every partner admin, and A's and B's invitations to answer it.
+async fn survey_invitations(vendor: &Api, a: &Api, b: &Api) -> (String, String) {
+    let survey = created(
+        &vendor
+            .post(
+                "/api/v1/surveys",
+                &json!({"title": "Pulse", "questions": [{"kind": "recommend", "text": "Recommend us?"}, {"kind": "comment", "text": "Why?"}]}),
+            )
+            .await
+            .unwrap(),
+    );
+    let sent = vendor
+        .post(&format!("/api/v1/surveys/{survey}/send"), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(sent.status, StatusCode::CREATED, "{:?}", sent.body);
+    let mut ids = Vec::new();
+    for partner in [a, b] {
+        let open = partner.get("/api/v1/survey-invitations").await.unwrap();
+        ids.push(open.body["items"][0]["id"].as_str().unwrap().to_owned());
+    }
+    (ids[0].clone(), ids[1].clone())
 }
 
 /// A webhook endpoint and a job: vendor platform objects no partner may touch.

@@ -11,10 +11,11 @@ use trellis_domain::metrics::Origin;
 use trellis_domain::{CostId, OrgId};
 use trellis_service::Services;
 use trellis_service::metrics::{
-    Cost, CostImport, CostInput, CostQuery, Dashboard, DealLine, Drill, MetricsQuery,
+    Adoption, Cost, CostImport, CostInput, CostQuery, Dashboard, DealLine, Drill, MetricsQuery,
     PartnerDashboard, Period,
 };
 use trellis_service::platform::PageRequest;
+use trellis_service::psat::ProgramPsat;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -29,6 +30,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(dashboard))
         .routes(routes!(partner_dashboard))
         .routes(routes!(deals))
+        .routes(routes!(psat))
+        .routes(routes!(adoption))
         .routes(routes!(refresh))
         .routes(routes!(list_costs, create_cost))
         .routes(routes!(delete_cost))
@@ -86,6 +89,37 @@ async fn dashboard(
 ) -> ApiResult<Json<Dashboard>> {
     let period = q.check(&s)?;
     Ok(Json(s.metrics_dashboard(&actor, &period).await?))
+}
+
+/// Partner satisfaction over a period, every survey together: responses, score, NPS, per
+/// quarter, and the partners scoring lowest in the last quarter beside their quarter before.
+/// Segments do not apply.
+#[utoipa::path(get, path = "/metrics/psat", tag = "metrics", operation_id = "metrics_psat",
+    params(PeriodQuery),
+    responses((status = 200, body = ProgramPsat), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn psat(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
+) -> ApiResult<Json<ProgramPsat>> {
+    let period = q.check(&s)?;
+    Ok(Json(s.program_psat(&actor, &period).await?))
+}
+
+/// Platform adoption over a period: partner users and partners active, user-days of use, deals
+/// registered, per month. Segments do not apply.
+#[utoipa::path(get, path = "/metrics/adoption", tag = "metrics", operation_id = "metrics_adoption",
+    params(PeriodQuery),
+    responses((status = 200, body = Adoption), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn adoption(
+    State(s): State<Services>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
+) -> ApiResult<Json<Adoption>> {
+    let period = q.check(&s)?;
+    Ok(Json(s.adoption(&actor, &period).await?))
 }
 
 /// One partner's figures for a period: the vendor's view, or a partner user's own.

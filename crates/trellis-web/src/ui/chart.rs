@@ -125,12 +125,19 @@ impl ColumnChart {
         periods: &[(String, Vec<i64>, String)],
     ) -> Self {
         let total = |v: &[i64]| v.iter().map(|x| (*x).max(0)).sum::<i64>();
-        let max = periods
-            .iter()
-            .map(|p| total(&p.1))
-            .max()
-            .unwrap_or(0)
-            .max(1);
+        let max = periods.iter().map(|p| total(&p.1)).max().unwrap_or(0);
+        Self::scaled(title, series, periods, max)
+    }
+
+    /// A chart whose full height is `full` rather than the tallest column: a score out of
+    /// 100 drawn to its own scale, so 60 and 80 do not look like 75 % and 100 %.
+    pub(crate) fn scaled(
+        title: &str,
+        series: &[&str],
+        periods: &[(String, Vec<i64>, String)],
+        full: i64,
+    ) -> Self {
+        let max = full.max(1);
         let n = u32::try_from(periods.len()).unwrap_or(1).max(1);
         let slot = COL_SPAN / n;
         let width = (slot * 7 / 10).max(2);
@@ -233,5 +240,16 @@ mod tests {
         );
         assert_eq!(c.desc, "Jan: a; Feb: b");
         assert!(c.columns[1].x > c.columns[0].x);
+    }
+
+    #[test]
+    fn a_scaled_chart_measures_against_its_full_scale() {
+        let periods = vec![
+            ("Q1".to_owned(), vec![6_000], "60".to_owned()),
+            ("Q2".to_owned(), vec![8_000], "80".to_owned()),
+        ];
+        let c = ColumnChart::scaled("PSAT", &["Score"], &periods, 10_000);
+        assert_eq!(c.columns[0].parts, [(0, 74, 96)]);
+        assert_eq!(c.columns[1].parts, [(0, 42, 128)]);
     }
 }

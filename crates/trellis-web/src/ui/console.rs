@@ -10,6 +10,7 @@ mod cosell;
 mod crm;
 mod dashboard;
 mod deals;
+mod engagement;
 mod ipp;
 mod jobs;
 mod metrics;
@@ -17,6 +18,7 @@ mod onboarding;
 mod partner;
 mod partners;
 mod program;
+mod surveys;
 mod users;
 mod webhooks;
 
@@ -34,7 +36,7 @@ pub(crate) fn routes(book: RouteBook) -> RouteBook {
     let book = ipp::routes(program::routes(applications::routes(book)));
     let book = cosell::routes(deals::routes(crm::routes(onboarding::routes(book))));
     let book = attribution::routes(book);
-    let book = metrics::routes(book);
+    let book = surveys::routes(metrics::routes(book));
     let book = crate::ui::mapping::routes::<VendorSession>(book, &crate::ui::mapping::CONSOLE);
     let book =
         tokens::routes::<VendorSession>(book, "/console/tokens", "/console/tokens/{id}/revoke");

@@ -32,6 +32,13 @@ impl Flash {
         }
     }
 
+    pub(crate) fn error(message: impl Into<String>) -> Self {
+        Self {
+            kind: "error",
+            message: message.into(),
+        }
+    }
+
     pub(crate) fn info(message: impl Into<String>) -> Self {
         Self {
             kind: "info",

@@ -8,9 +8,11 @@ mod agreement;
 mod cosell;
 mod dashboard;
 mod deals;
+mod figures;
 mod mapping;
 mod onboarding;
 mod org;
+mod surveys;
 mod tier;
 mod users;
 
@@ -27,7 +29,11 @@ pub(crate) fn routes(book: RouteBook) -> RouteBook {
         .post("/portal/onboarding-tasks/{id}", onboarding::set_task)
         .get("/portal/agreement", agreement::show)
         .post("/portal/agreements/{id}/accept", agreement::accept)
-        .get("/portal/tier", tier::show);
+        .get("/portal/tier", tier::show)
+        .get("/portal/figures", figures::show)
+        .get("/portal/surveys", surveys::index)
+        .get("/portal/surveys/{id}", surveys::show)
+        .post("/portal/surveys/{id}", surveys::answer);
     let book = cosell::routes(deals::routes(users::routes(book)));
     let book = crate::ui::mapping::routes::<PartnerSession>(
         mapping::routes(book),

@@ -99,6 +99,7 @@ impl Chrome {
     }
 }
 
+#[allow(clippy::too_many_lines, reason = "a table, one entry per section")]
 fn nav_for(side: Side, role: Role) -> Vec<(&'static str, &'static str)> {
     let entries: &[(&str, &str, Option<Permission>)] = match side {
         Side::Console => &[
@@ -142,6 +143,7 @@ fn nav_for(side: Side, role: Role) -> Vec<(&'static str, &'static str)> {
                 "Attribution",
                 Some(Permission::AttributionRead),
             ),
+            ("/console/surveys", "Surveys", Some(Permission::OrgsRead)),
             (
                 "/console/reports/comp-credit",
                 "Comp credit",
@@ -172,6 +174,8 @@ fn nav_for(side: Side, role: Role) -> Vec<(&'static str, &'static str)> {
             ("/portal/agreement", "Agreement", Some(Permission::OrgsRead)),
             ("/portal/deals", "Deals", Some(Permission::DealsRead)),
             ("/portal/tier", "Tier", Some(Permission::OrgsRead)),
+            ("/portal/figures", "Figures", Some(Permission::OrgsRead)),
+            ("/portal/surveys", "Surveys", Some(Permission::OrgsRead)),
             (
                 "/portal/co-sell",
                 "Co-sell",
@@ -440,6 +444,11 @@ impl Choice {
     }
 }
 
+/// A share as the pages show it (`42.5 %`), or a dash.
+pub(crate) fn percent(r: Option<f64>) -> String {
+    r.map_or_else(|| "–".to_owned(), |r| format!("{:.1} %", r * 100.0))
+}
+
 /// `minor` units of the currency coded `currency` as people read them (`USD 1,200.00`); a
 /// code that is no currency shows as it is beside the number.
 pub(crate) fn money_text(minor: i64, currency: &str) -> String {
@@ -486,7 +495,7 @@ mod tests {
         let console = nav_for(Side::Console, Role::SalesRep);
         assert!(console.iter().any(|(h, _)| *h == "/console/partners"));
         assert!(!console.iter().any(|(h, _)| *h == "/console/webhooks"));
-        assert_eq!(nav_for(Side::Console, Role::VendorAdmin).len(), 18);
+        assert_eq!(nav_for(Side::Console, Role::VendorAdmin).len(), 19);
         assert!(console.iter().any(|(h, _)| *h == "/console/attribution"));
         assert!(console.iter().any(|(h, _)| *h == "/console/mapping"));
         assert!(console.iter().any(|(h, _)| *h == "/console/deals"));

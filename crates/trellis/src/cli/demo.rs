@@ -57,6 +57,9 @@ async fn print_welcome(
             attribution_runs = s.pipeline.attribution.runs,
             program_costs = s.pipeline.attribution.costs,
             deals_in_metrics = s.pipeline.attribution.metric_deals,
+            survey_sendings = s.pipeline.engagement.waves,
+            survey_responses = s.pipeline.engagement.responses,
+            partner_days_of_use = s.pipeline.engagement.days_of_use,
             seconds = (s.elapsed.as_secs_f64() * 10.0).round() / 10.0,
             "demo data created"
         );

@@ -8,6 +8,7 @@ mod attribution;
 mod companies;
 mod cosell;
 mod crm;
+mod engagement;
 mod mapping;
 mod stories;
 
@@ -54,6 +55,8 @@ pub(crate) struct Pipeline {
     pub mapping: mapping::Mapping,
     /// Attribution: touchpoints on closed deals and model runs.
     pub attribution: attribution::Attribution,
+    /// Partner satisfaction surveys and days of use.
+    pub engagement: engagement::Engagement,
 }
 
 /// The people who act: the vendor, the partners and every demo user `(e-mail, id, version)`.
@@ -157,6 +160,7 @@ pub(super) async fn seed(
         &now.date(),
         time::macros::format_description!("[year]-[month]-[day]"),
     )?;
+    let engagement = engagement::seed(services, clock, now, cast).await?;
     let attribution = attribution::seed(services, cast, today).await?;
     Ok(Pipeline {
         accounts: run.plan.accounts.len(),
@@ -164,6 +168,7 @@ pub(super) async fn seed(
         cosell_requests,
         mapping,
         attribution,
+        engagement,
     })
 }
 
@@ -432,6 +437,7 @@ mod tests {
         cosell_requests_in_every_state(&s).await;
         mapped_with_partners(&s).await;
         attributed(&s, &seeded.pipeline.attribution).await;
+        engaged(&s, &seeded.pipeline.engagement).await;
         let all = all_registrations(&s).await;
         assert_eq!(all.len(), STORIES.len());
 
@@ -527,6 +533,32 @@ mod tests {
             .unwrap();
         assert!(!accounts.items.is_empty());
         assert!(seeded.pipeline.accounts >= 300);
+    }
+
+    /// Four quarterly sendings, most admins answering, a partner slipping; a year of use.
+    async fn engaged(s: &Services, e: &engagement::Engagement) {
+        assert_eq!(e.waves, 4, "{e:?}");
+        assert!(e.responses > 40 && e.days_of_use > 5_000, "{e:?}");
+        let year = trellis_service::metrics::MetricsQuery::default()
+            .check(s.now())
+            .unwrap();
+        let psat = s.program_psat(&Actor::System, &year).await.unwrap();
+        assert!(psat.quarters.len() >= 3, "{:?}", psat.quarters);
+        assert!(
+            psat.score.is_some_and(|v| (4_000..9_000).contains(&v)),
+            "{psat:?}"
+        );
+        assert!(
+            psat.lowest.iter().any(|p| p
+                .score
+                .zip(p.previous)
+                .is_some_and(|(now, before)| now < before)),
+            "someone is slipping: {:?}",
+            psat.lowest
+        );
+        let a = s.adoption(&Actor::System, &year).await.unwrap();
+        assert!(a.active_users > 30 && a.active_partners > 15, "{a:?}");
+        assert!(a.registrations > 0, "{a:?}");
     }
 
     /// Both ways, every request status.

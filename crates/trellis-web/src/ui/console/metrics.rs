@@ -14,6 +14,7 @@ use trellis_service::metrics::{
 };
 use trellis_service::platform::PageRequest;
 
+use super::engagement::Engagement;
 use crate::ui::book::RouteBook;
 use crate::ui::chart::ColumnChart;
 use crate::ui::csrf::CsrfForm;
@@ -22,7 +23,7 @@ use crate::ui::error::PageResult;
 use crate::ui::flash::Flash;
 use crate::ui::form::{Errors, FormData, PageId, Query, failed};
 use crate::ui::session::VendorSession;
-use crate::ui::view::{Choice, Chrome, money_text};
+use crate::ui::view::{Choice, Chrome, money_text, percent};
 
 pub(super) fn routes(book: RouteBook) -> RouteBook {
     book.get("/console/metrics", index)
@@ -105,10 +106,6 @@ fn drill(p: &Period, extra: &[(&str, &str)]) -> String {
     let mut params: Vec<(&str, &str)> = base.iter().map(|(k, v)| (*k, v.as_str())).collect();
     params.extend_from_slice(extra);
     Query::link("/console/metrics/deals", &params)
-}
-
-fn percent(r: Option<f64>) -> String {
-    r.map_or_else(|| "–".to_owned(), |r| format!("{:.1} %", r * 100.0))
 }
 
 fn times(r: Option<f64>) -> String {
@@ -280,6 +277,7 @@ struct MetricsPage {
     costs_total: Vec<(String, String)>,
     costs: Vec<CostRow>,
     cost_form: Option<CostForm>,
+    engagement: Engagement,
 }
 
 /// Partners shown on the page; the CSV has them all.
@@ -322,7 +320,16 @@ impl MetricsPage {
             None if can_cost => Some(blank_cost_form(s, &d).await?),
             None => None,
         };
-        Ok(Self::of(s, q, &d, period, errors, &recent.items, cost_form))
+        let engagement = Engagement::load(s, &period).await?;
+        Ok(Self::of(
+            s,
+            q,
+            &d,
+            (period, errors),
+            &recent.items,
+            cost_form,
+            engagement,
+        ))
     }
 
     #[allow(clippy::too_many_lines, reason = "one field after another")]
@@ -330,10 +337,10 @@ impl MetricsPage {
         s: &VendorSession,
         q: &Query,
         d: &Dashboard,
-        period: Period,
-        errors: Errors,
+        (period, errors): (Period, Errors),
         recent: &[Cost],
         cost_form: Option<CostForm>,
+        engagement: Engagement,
     ) -> Self {
         let c = d.currency.as_str();
         let origin = |k: &str| d.origins.iter().find(|o| o.key == k);
@@ -530,6 +537,7 @@ impl MetricsPage {
                 .collect(),
             costs: recent.iter().map(CostRow::of).collect(),
             cost_form,
+            engagement,
             period,
         }
     }

@@ -25,6 +25,8 @@ struct DashboardPage {
     chrome: Chrome,
     org: Org,
     team: Option<Team>,
+    /// Surveys waiting for this user's answer: (invitation id, title, closes).
+    surveys: Vec<(String, String, String)>,
 }
 
 pub(super) async fn show(s: PartnerSession) -> PageResult {
@@ -49,10 +51,18 @@ pub(super) async fn show(s: PartnerSession) -> PageResult {
     } else {
         None
     };
+    let surveys = s
+        .services
+        .my_survey_invitations(&s.actor)
+        .await?
+        .into_iter()
+        .map(|i| (i.id.to_string(), i.title, i.closes_at.show()))
+        .collect();
     Ok(DashboardPage {
         chrome: s.chrome("Overview"),
         org,
         team,
+        surveys,
     }
     .into_response())
 }
