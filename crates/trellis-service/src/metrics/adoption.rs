@@ -62,7 +62,7 @@ impl Services {
             return Err(Error::Internal(anyhow::anyhow!("a checked period's days")));
         };
         let mut c = self.db().read().await?;
-        let (partners, partner_users) = store::partner_population(&mut c.exec()).await?;
+        let (partner_users, partners) = store::partner_population(&mut c.exec()).await?;
         let (active_users, active_partners, sign_in_days) =
             store::sign_ins(&mut c.exec(), &period.from, &period.to).await?;
         let mut months: Vec<AdoptionMonth> = (first..=last)

@@ -571,3 +571,58 @@ async fn bad_costs_are_named_and_a_bad_file_writes_nothing() {
     assert_eq!(costs.len(), count + 2);
     assert_eq!(costs[0].incurred_on, "2026-03-01", "newest first");
 }
+
+#[tokio::test]
+async fn adoption_counts_partner_users_once_a_day_and_leaves_out_the_vendor() {
+    use crate::partners_fixtures::{PASSWORD, client};
+    let p = Program::new().await;
+    let alpha = p.partner("Alpha", "reseller").await.id;
+    let bravo = p.partner("Bravo", "msp").await.id;
+    p.user(alpha, Role::PartnerAdmin, "admin@alpha.example")
+        .await;
+    p.user(alpha, Role::PartnerUser, "user@alpha.example").await;
+    p.user(bravo, Role::PartnerAdmin, "admin@bravo.example")
+        .await;
+    let sign_in = |email: &'static str, ip: &'static str| {
+        let s = &p.s;
+        async move {
+            s.authenticate(email, PASSWORD, &client(ip)).await.unwrap();
+        }
+    };
+    // 1 January: Alpha's admin twice (one day of use), its user, and the vendor's admin.
+    sign_in("admin@alpha.example", "198.51.100.1").await;
+    sign_in("admin@alpha.example", "198.51.100.2").await;
+    sign_in("user@alpha.example", "198.51.100.3").await;
+    sign_in("admin@vendor.example", "198.51.100.4").await;
+    p.advance_days(40);
+    sign_in("admin@alpha.example", "198.51.100.5").await;
+    let period = MetricsQuery {
+        from: "2026-01-01".into(),
+        to: "2026-03-31".into(),
+        ..MetricsQuery::default()
+    }
+    .check(trellis_domain::Timestamp::from_date("2026-04-01").unwrap())
+    .unwrap();
+    let a = p.s.adoption(&p.cm, &period).await.unwrap();
+    assert_eq!((a.partners, a.partner_users), (2, 3));
+    assert_eq!(
+        (a.active_users, a.active_partners, a.sign_in_days),
+        (2, 1, 3)
+    );
+    let months: Vec<(&str, i64, i64)> = a
+        .months
+        .iter()
+        .map(|m| (m.month.as_str(), m.active_users, m.sign_in_days))
+        .collect();
+    assert_eq!(
+        months,
+        [("2026-01", 2, 2), ("2026-02", 1, 1), ("2026-03", 0, 0)]
+    );
+    let partner = p
+        .user(alpha, Role::PartnerAdmin, "second@alpha.example")
+        .await;
+    assert!(matches!(
+        p.s.adoption(&partner, &period).await,
+        Err(Error::Forbidden | Error::NotFound)
+    ));
+}

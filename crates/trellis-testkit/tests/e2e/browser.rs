@@ -637,3 +637,61 @@ async fn sign_out(c: &Client) {
     click(c, "form[action='/logout'] button").await;
     wait_for(c, "#email").await;
 }
+
+/// Partner satisfaction in a real browser: the channel manager's survey goes out, the partner
+/// admin follows the start page's notice and answers by clicking the scales, and the vendor
+/// reads the score on the survey's page and the metrics page's chart.
+#[tokio::test]
+async fn a_partner_answers_a_survey_by_clicking_its_scales_and_the_vendor_reads_the_score() {
+    let app = TestApp::spawn().await.unwrap();
+    let north = app.partner("Northwind").await.unwrap();
+    let api = app.api_as("admin@vendor.example").await.unwrap();
+    let survey = api
+        .post(
+            "/api/v1/surveys",
+            &json!({"title": "Partner pulse", "questions": [
+                {"kind": "recommend", "text": "How likely are you to recommend us?"},
+                {"kind": "rating", "text": "How good is our enablement?"},
+                {"kind": "comment", "text": "What should we change?"}]}),
+        )
+        .await
+        .unwrap();
+    let id = survey.body["id"].as_str().unwrap().to_owned();
+    let sent = api
+        .post(&format!("/api/v1/surveys/{id}/send"), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(sent.body["recipients"], 1);
+    let (_driver, c) = browser().await;
+    sign_in(&c, &app, &north.admin_email).await;
+    click(&c, ".survey-waiting a").await;
+    wait_for(&c, "#survey-answers").await;
+    // Sent with a scale left empty, the form comes back naming it, the other answer kept.
+    click(&c, "input[name='answers[1]'][value='4']").await;
+    click(&c, "#survey-answers button[type=submit]").await;
+    let summary = wait_for(&c, ".error-summary").await.text().await.unwrap();
+    assert!(
+        summary.contains("choose a number from 0 to 10"),
+        "{summary}"
+    );
+    assert!(is_checked(&c, "input[name='answers[1]'][value='4']").await);
+    click(&c, "input[name='answers[0]'][value='9']").await;
+    type_into(&c, "textarea[name='answers[2]']", "More demo kits").await;
+    click(&c, "#survey-answers button[type=submit]").await;
+    wait_for(&c, ".flash-success").await;
+    assert_eq!(path(&c).await, "/portal/surveys");
+    assert!(body_text(&c).await.contains("Nothing to answer"));
+    sign_out(&c).await;
+    sign_in(&c, &app, "admin@vendor.example").await;
+    c.goto(&app.url(&format!("/console/surveys/{id}")))
+        .await
+        .unwrap();
+    let waves = wait_for(&c, "#waves-table").await.text().await.unwrap();
+    assert!(waves.contains("82.5") && waves.contains("+100"), "{waves}");
+    assert!(body_text(&c).await.contains("More demo kits"));
+    c.goto(&app.url("/console/metrics#psat")).await.unwrap();
+    wait_for(&c, "#psat-chart").await;
+    let quarters = find(&c, "#psat-quarters").await.text().await.unwrap();
+    assert!(quarters.contains("82.5"), "{quarters}");
+    c.close().await.unwrap();
+}

@@ -26,3 +26,4 @@ mod mapping_private;
 mod openapi;
 mod pages;
 mod platform;
+mod survey_pages;
