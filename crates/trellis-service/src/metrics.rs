@@ -25,6 +25,7 @@ pub use dashboard::{
     MonthFigures, OriginFigures, PartnerDashboard, PartnerFigures,
 };
 pub use refresh::Refresh;
+pub(crate) use refresh::refresh_soon;
 
 use trellis_domain::metrics::SIZE_BANDS;
 use trellis_domain::{FieldErrors, OrgId, PartnerType, Permission, Timestamp};

@@ -73,11 +73,9 @@ pub async fn set_archived(
     Ok(execute!(ex, &sql, [id, archived, now, expected_version])? == 1)
 }
 
-/// Rows per multi-row statement. Small on purpose: binding slows down with the number of
-/// placeholders in one statement on SQLite (measured with `trellis bench import`, 100,000
-/// accounts: 1,000-row statements wrote 1,400 rows/s, 100-row ones 10,400, 8 to 40 rows about
-/// 20,000), while a few rows per statement already save most of the per-statement round trip.
-pub(crate) const BATCH: usize = 20;
+/// Rows per multi-row statement of CRM records (about 20 columns; see
+/// [`crate::args::rows_per_statement`]).
+pub(crate) const BATCH: usize = crate::args::rows_per_statement(20);
 
 /// `insert into TABLE (COLUMNS) values (…), … on conflict (source_system, external_id) do
 /// update set …`: one statement that writes `rows` records, new or changed. `id` and

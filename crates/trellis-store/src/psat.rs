@@ -6,7 +6,7 @@ use sqlx::FromRow;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::args::insert_sql;
+use crate::args::{insert_sql, rows_per_statement};
 use crate::db::Exec;
 use crate::error::Result;
 use crate::{execute, fetch, on_backend};
@@ -194,13 +194,10 @@ pub struct InvitationRow {
     pub responded_at: Option<i64>,
 }
 
-/// Rows a statement.
-const BATCH: usize = 1_000;
-
 /// Writes invitations.
 pub async fn insert_invitations(ex: &mut Exec<'_>, rows: &[InvitationRow]) -> Result<()> {
     const COLUMNS: [&str; 5] = ["id", "wave_id", "user_id", "org_id", "responded_at"];
-    for chunk in rows.chunks(BATCH) {
+    for chunk in rows.chunks(rows_per_statement(COLUMNS.len())) {
         let sql = insert_sql("survey_invitations", &COLUMNS, chunk.len());
         on_backend!(&mut *ex, |c| {
             let mut q = sqlx::query(&sql);

@@ -8,6 +8,7 @@ pub(crate) mod deals;
 pub(crate) mod directory;
 pub(crate) mod import;
 pub(crate) mod matching;
+pub(crate) mod metrics;
 pub(crate) mod psi;
 
 use std::net::SocketAddr;

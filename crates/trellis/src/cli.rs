@@ -186,6 +186,9 @@ pub(crate) enum BenchCommand {
     /// `trellis attribute` on generated journeys (the peers' data, or many partners): each
     /// model and order as a whole process, wall time and peak RSS.
     Attribution(bench::AttributionArgs),
+    /// Ecosystem metrics over N opportunities and 10·N touchpoints: the facts' refresh, the
+    /// program dashboard and the console page, cold and warm.
+    Metrics(bench::MetricsArgs),
 }
 
 impl Command {
@@ -263,5 +266,8 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         Command::Bench {
             command: BenchCommand::Attribution(a),
         } => bench::run_attribution(&a),
+        Command::Bench {
+            command: BenchCommand::Metrics(a),
+        } => Box::pin(bench::run_metrics(&a, config)).await,
     }
 }

@@ -152,6 +152,7 @@ impl Services {
             },
         )
         .await?;
+        crate::metrics::refresh_soon(&mut tx, now, self.config().job_max_attempts).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -186,6 +187,7 @@ impl Services {
             },
         )
         .await?;
+        crate::metrics::refresh_soon(&mut tx, now, self.config().job_max_attempts).await?;
         tx.commit().await?;
         Ok(())
     }

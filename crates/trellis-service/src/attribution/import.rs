@@ -261,6 +261,7 @@ impl Services {
             },
         )
         .await?;
+        crate::metrics::refresh_soon(&mut tx, now, self.config().job_max_attempts).await?;
         tx.commit().await?;
         Ok(TouchpointImport {
             created: rows.len(),

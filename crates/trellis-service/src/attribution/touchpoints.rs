@@ -205,6 +205,7 @@ impl Services {
             .try_into()?;
         self.record_change(&mut tx, actor, "touchpoint.recorded", None, Some(&after))
             .await?;
+        crate::metrics::refresh_soon(&mut tx, now, self.config().job_max_attempts).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -221,6 +222,7 @@ impl Services {
         store::delete(&mut tx.exec(), id.as_uuid()).await?;
         self.record_change(&mut tx, actor, "touchpoint.removed", Some(&before), None)
             .await?;
+        crate::metrics::refresh_soon(&mut tx, self.now(), self.config().job_max_attempts).await?;
         tx.commit().await?;
         Ok(before)
     }

@@ -842,6 +842,7 @@ impl Services {
             },
         )
         .await?;
+        crate::metrics::refresh_soon(&mut tx, finished, self.config().job_max_attempts).await?;
         tx.commit().await?;
         Ok(())
     }

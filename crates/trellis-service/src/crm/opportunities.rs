@@ -387,6 +387,7 @@ impl Services {
             json!(opportunity),
         )
         .await?;
+        crate::metrics::refresh_soon(&mut tx, now, self.config().job_max_attempts).await?;
         tx.commit().await?;
         Ok((opportunity, written))
     }
@@ -505,6 +506,7 @@ impl Services {
             json!(after),
         )
         .await?;
+        crate::metrics::refresh_soon(&mut tx, now, self.config().job_max_attempts).await?;
         tx.commit().await?;
         Ok(after)
     }

@@ -343,6 +343,7 @@ impl Services {
             },
         )
         .await?;
+        crate::metrics::refresh_soon(&mut tx, now, self.config().job_max_attempts).await?;
         tx.commit().await?;
         Ok(cost)
     }
@@ -377,6 +378,7 @@ impl Services {
             },
         )
         .await?;
+        crate::metrics::refresh_soon(&mut tx, now, self.config().job_max_attempts).await?;
         tx.commit().await?;
         Ok(cost)
     }
@@ -449,6 +451,7 @@ impl Services {
             },
         )
         .await?;
+        crate::metrics::refresh_soon(&mut tx, now, self.config().job_max_attempts).await?;
         tx.commit().await?;
         Ok(CostImport {
             created: rows.len(),

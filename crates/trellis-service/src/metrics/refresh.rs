@@ -21,12 +21,12 @@ use trellis_domain::attribution::TouchpointKind;
 use trellis_domain::metrics::{Origin, size_band, sources};
 use trellis_domain::partners::metrics::Metric;
 use trellis_domain::{Permission, Timestamp};
-use trellis_store::Exec;
 use trellis_store::metrics::facts::{
     self as store, AccountFactRow, DealFactRow, PartnerFactRow, RefreshRow, SourceDealRow,
     SourceTouchRow,
 };
 use trellis_store::partners::metrics::{self as metric_store, MetricRow};
+use trellis_store::{Exec, Tx};
 use uuid::Uuid;
 
 use crate::attribution::RateTable;
@@ -39,6 +39,28 @@ const PAGE: usize = 5_000;
 /// Days before a deal's close (or now) within which its account's touches count, as in a
 /// model run's default cut.
 pub(crate) const LOOKBACK_DAYS: i64 = 365;
+
+/// How long a change waits for more before the facts are rebuilt: an import, or a morning's
+/// edits, make one refresh rather than one each.
+const SETTLE: std::time::Duration = std::time::Duration::from_mins(2);
+
+/// Queues a refresh shortly after a change that moves the figures (opportunities, touchpoints,
+/// rates, costs), in the change's transaction, unless one is already waiting to start. A
+/// refresh that has started when the change commits may miss it, so another is queued then.
+pub(crate) async fn refresh_soon(tx: &mut Tx, now: Timestamp, max_attempts: u32) -> Result<()> {
+    if !trellis_store::platform::jobs::waiting(&mut tx.exec(), kinds::METRICS_REFRESH).await? {
+        outbox::enqueue(
+            tx,
+            kinds::METRICS_REFRESH,
+            serde_json::json!({}),
+            now.plus(SETTLE),
+            now,
+            max_attempts,
+        )
+        .await?;
+    }
+    Ok(())
+}
 
 /// What the last refresh read and when.
 #[derive(Clone, Debug, Serialize)]

@@ -626,3 +626,34 @@ async fn adoption_counts_partner_users_once_a_day_and_leaves_out_the_vendor() {
         Err(Error::Forbidden | Error::NotFound)
     ));
 }
+
+#[tokio::test]
+async fn changes_that_move_the_figures_queue_one_refresh_a_moment_later() {
+    let p = Program::new().await;
+    let cost = CostInput {
+        category: "tech".into(),
+        amount: "10".into(),
+        incurred_on: "2026-01-01".into(),
+        ..CostInput::default()
+    };
+    assert!(p.jobs_of("metrics.refresh").await.is_empty());
+    p.s.record_cost(&p.cm, &cost, "manual").await.unwrap();
+    p.s.record_cost(&p.cm, &cost, "manual").await.unwrap();
+    p.s.set_fx_rate(
+        &p.cm,
+        &FxRateInput {
+            currency: "EUR".into(),
+            valid_from: "2026-01-01".into(),
+            rate: "1.10".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let queued = p.jobs_of("metrics.refresh").await;
+    assert_eq!(queued.len(), 1, "three changes, one refresh");
+    assert_eq!(
+        queued[0].run_at.millis() - crate::partners_fixtures::START,
+        120_000,
+        "two minutes for more changes to arrive"
+    );
+}

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::db::Exec;
 use crate::error::Result;
 use crate::page::{Cursor, Page};
-use crate::{execute, fetch, fetch_args};
+use crate::{execute, fetch, fetch_args, on_backend};
 
 /// One `touchpoints` row with the names joined to it.
 #[derive(Clone, Debug, FromRow)]
@@ -70,6 +70,49 @@ pub async fn insert(ex: &mut Exec<'_>, t: &TouchpointRow) -> Result<bool> {
         ]
     )?;
     Ok(n == 1)
+}
+
+/// Inserts many touchpoints in multi-row statements (a bulk load: no conflict handling).
+pub async fn insert_many(ex: &mut Exec<'_>, rows: &[TouchpointRow]) -> Result<()> {
+    const COLUMNS: [&str; 13] = [
+        "id",
+        "opportunity_id",
+        "account_id",
+        "org_id",
+        "channel",
+        "kind",
+        "occurred_at",
+        "actor_id",
+        "actor_label",
+        "origin",
+        "source_id",
+        "note",
+        "created_at",
+    ];
+    for chunk in rows.chunks(crate::args::rows_per_statement(COLUMNS.len())) {
+        let sql = crate::args::insert_sql("touchpoints", &COLUMNS, chunk.len());
+        on_backend!(&mut *ex, |c| {
+            let mut q = sqlx::query(&sql);
+            for t in chunk {
+                q = q
+                    .bind(t.id)
+                    .bind(t.opportunity_id)
+                    .bind(t.account_id)
+                    .bind(t.org_id)
+                    .bind(&t.channel)
+                    .bind(&t.kind)
+                    .bind(t.occurred_at)
+                    .bind(t.actor_id)
+                    .bind(&t.actor_label)
+                    .bind(&t.origin)
+                    .bind(t.source_id)
+                    .bind(&t.note)
+                    .bind(t.created_at);
+            }
+            q.execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
 }
 
 /// One touchpoint.

@@ -40,7 +40,7 @@ const COLUMNS: &str = "id, org_id, external_id, name, website, domain, country, 
     created_at, updated_at";
 
 /// Rows per multi-row statement (16 values each).
-const BATCH: usize = 50;
+const BATCH: usize = crate::args::rows_per_statement(16);
 
 /// Inserts or updates rows by `(org_id, external_id)`; an update keeps the row's id and
 /// creation time.

@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use crate::args::insert_sql;
+use crate::args::{insert_sql, rows_per_statement};
 use crate::db::Exec;
 use crate::error::Result;
 use crate::{execute, fetch, on_backend};
@@ -37,9 +37,6 @@ const SELECT: &str = "select c.id, c.channel, c.org_id, g.name as org_name, c.ca
     from partner_costs c left join orgs g on g.id = c.org_id \
     left join users u on u.id = c.created_by";
 
-/// Rows a statement.
-const BATCH: usize = 500;
-
 const COLUMNS: [&str; 11] = [
     "id",
     "channel",
@@ -56,7 +53,7 @@ const COLUMNS: [&str; 11] = [
 
 /// Writes costs.
 pub async fn insert(ex: &mut Exec<'_>, rows: &[CostRow]) -> Result<()> {
-    for chunk in rows.chunks(BATCH) {
+    for chunk in rows.chunks(rows_per_statement(COLUMNS.len())) {
         let sql = insert_sql("partner_costs", &COLUMNS, chunk.len());
         on_backend!(&mut *ex, |c| {
             let mut q = sqlx::query(&sql);

@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use crate::args::insert_sql;
+use crate::args::{insert_sql, rows_per_statement};
 use crate::db::Exec;
 use crate::error::Result;
 use crate::{execute, fetch, on_backend};
@@ -163,9 +163,6 @@ pub async fn clear(ex: &mut Exec<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Rows a statement: under SQLite's 32,766 placeholders at 16 columns.
-const BATCH: usize = 500;
-
 /// Writes deal facts.
 pub async fn insert_deals(ex: &mut Exec<'_>, rows: &[DealFactRow]) -> Result<()> {
     const COLUMNS: [&str; 16] = [
@@ -186,7 +183,7 @@ pub async fn insert_deals(ex: &mut Exec<'_>, rows: &[DealFactRow]) -> Result<()>
         "partners",
         "acquisition",
     ];
-    for chunk in rows.chunks(BATCH) {
+    for chunk in rows.chunks(rows_per_statement(COLUMNS.len())) {
         let sql = insert_sql("deal_facts", &COLUMNS, chunk.len());
         on_backend!(&mut *ex, |c| {
             let mut q = sqlx::query(&sql);
@@ -228,7 +225,7 @@ pub async fn insert_partners(ex: &mut Exec<'_>, rows: &[PartnerFactRow]) -> Resu
         "amount_minor",
         "attributed_minor",
     ];
-    for chunk in rows.chunks(BATCH) {
+    for chunk in rows.chunks(rows_per_statement(COLUMNS.len())) {
         let sql = insert_sql("deal_partner_facts", &COLUMNS, chunk.len());
         on_backend!(&mut *ex, |c| {
             let mut q = sqlx::query(&sql);
@@ -266,7 +263,7 @@ pub async fn insert_accounts(ex: &mut Exec<'_>, rows: &[AccountFactRow]) -> Resu
         "partner_type",
         "tier",
     ];
-    for chunk in rows.chunks(BATCH) {
+    for chunk in rows.chunks(rows_per_statement(COLUMNS.len())) {
         let sql = insert_sql("account_facts", &COLUMNS, chunk.len());
         on_backend!(&mut *ex, |c| {
             let mut q = sqlx::query(&sql);

@@ -68,9 +68,8 @@ pub async fn append_many(ex: &mut Exec<'_>, rows: &[EventRow]) -> Result<()> {
     Ok(())
 }
 
-/// Events per multi-row insert (7 values each); small for the reason given at
-/// `crm::BATCH`.
-const BATCH: usize = 40;
+/// Events per multi-row insert (7 values each).
+const BATCH: usize = crate::args::rows_per_statement(7);
 
 /// Finds an event by id.
 pub async fn find(ex: &mut Exec<'_>, id: Uuid) -> Result<Option<EventRow>> {

@@ -49,6 +49,17 @@ pub async fn insert(ex: &mut Exec<'_>, row: &JobRow) -> Result<()> {
     Ok(())
 }
 
+/// Whether a job of `kind` is queued and not yet started.
+pub async fn waiting(ex: &mut Exec<'_>, kind: &str) -> Result<bool> {
+    Ok(crate::scalar!(
+        ex,
+        i64,
+        "select count(*) from jobs where kind = $1 and status = 'queued' and locked_by is null",
+        [kind],
+        fetch_one
+    )? > 0)
+}
+
 /// Claims the next due job with a lease until `lease_until`.
 ///
 /// The lease check is repeated in the outer `where` on purpose: on PostgreSQL a concurrent

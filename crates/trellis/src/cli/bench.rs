@@ -117,6 +117,35 @@ pub(crate) async fn run_deals(args: &DealsArgs, config: Config) -> anyhow::Resul
     Box::pin(crate::bench::deals::run(args, config)).await
 }
 
+/// `trellis bench metrics`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct MetricsArgs {
+    /// Opportunities (over two years; a quarter of them won).
+    #[arg(long, value_name = "N", default_value_t = 1_000_000,
+        value_parser = clap::value_parser!(u64).range(1..=20_000_000))]
+    pub opportunities: u64,
+    /// Touchpoints [default: ten per opportunity].
+    #[arg(long, value_name = "T",
+        value_parser = clap::value_parser!(u64).range(0..=200_000_000))]
+    pub touchpoints: Option<u64>,
+    /// Partners.
+    #[arg(long, value_name = "P", default_value_t = 1_000,
+        value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub partners: u64,
+    /// Seed of the generated deals.
+    #[arg(long, default_value_t = 20_261_125)]
+    pub seed: u64,
+    /// Benchmark on this (empty) database instead of a fresh SQLite database in a temporary
+    /// directory.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+/// Runs the metrics benchmark.
+pub(crate) async fn run_metrics(args: &MetricsArgs, config: Config) -> anyhow::Result<()> {
+    Box::pin(crate::bench::metrics::run(args, config)).await
+}
+
 /// `trellis bench attribution`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct AttributionArgs {
