@@ -29,7 +29,7 @@ pub(crate) use refresh::refresh_soon;
 
 use trellis_domain::metrics::SIZE_BANDS;
 use trellis_domain::{FieldErrors, OrgId, PartnerType, Permission, Timestamp};
-use trellis_store::metrics::figures::FactFilter;
+use trellis_store::metrics::figures::{FactFilter, MonthSplit};
 
 use crate::{Actor, Error, Result};
 
@@ -103,8 +103,41 @@ impl Period {
             partner_type: self.partner_type.clone(),
             tier: self.tier.clone(),
             org_id: org.map(OrgId::as_uuid),
+            months: month_split(&self.from, &self.to),
         }
     }
+}
+
+/// The whole months inside `from..=to` and the days around them; `None` when no month is
+/// whole.
+fn month_split(from: &str, to: &str) -> Option<MonthSplit> {
+    let first = month_number(from)?;
+    // The day after the last, so that every range is half-open.
+    let end = Timestamp::from_date(to)?
+        .plus(std::time::Duration::from_hours(24))
+        .date();
+    let end_month = month_number(&end)?;
+    let start_of = |m: i32| format!("{}-01", month_text(m));
+    let first_whole = if from.ends_with("-01") {
+        first
+    } else {
+        first + 1
+    };
+    let last_whole = end_month - 1;
+    if first_whole > last_whole {
+        return None;
+    }
+    let mut days = Vec::new();
+    if from < start_of(first_whole).as_str() {
+        days.push((from.to_owned(), start_of(first_whole)));
+    }
+    if start_of(end_month) < end {
+        days.push((start_of(end_month), end));
+    }
+    Some(MonthSplit {
+        months: (month_text(first_whole), month_text(last_whole)),
+        days,
+    })
 }
 
 /// The longest period, in days: ten years.
@@ -191,6 +224,42 @@ fn month_text(n: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_period_splits_into_whole_months_and_the_days_around_them() {
+        let split = |f: &str, t: &str| {
+            month_split(f, t).map(|s| {
+                let days: Vec<String> = s.days.iter().map(|(a, b)| format!("{a}..{b}")).collect();
+                (s.months.0, s.months.1, days)
+            })
+        };
+        assert_eq!(
+            split("2025-12-01", "2026-11-25"),
+            Some((
+                "2025-12".into(),
+                "2026-10".into(),
+                vec!["2026-11-01..2026-11-26".into()]
+            ))
+        );
+        assert_eq!(
+            split("2026-01-15", "2026-03-31"),
+            Some((
+                "2026-02".into(),
+                "2026-03".into(),
+                vec!["2026-01-15..2026-02-01".into()]
+            ))
+        );
+        assert_eq!(
+            split("2025-12-31", "2026-01-31"),
+            Some((
+                "2026-01".into(),
+                "2026-01".into(),
+                vec!["2025-12-31..2026-01-01".into()]
+            ))
+        );
+        assert_eq!(split("2026-01-10", "2026-01-20"), None);
+        assert_eq!(split("2026-01-10", "2026-02-20"), None);
+    }
 
     fn today() -> Timestamp {
         Timestamp::from_date("2026-11-25").unwrap()

@@ -22,8 +22,8 @@ use trellis_domain::metrics::{Origin, size_band, sources};
 use trellis_domain::partners::metrics::Metric;
 use trellis_domain::{Permission, Timestamp};
 use trellis_store::metrics::facts::{
-    self as store, AccountFactRow, DealFactRow, PartnerFactRow, RefreshRow, SourceDealRow,
-    SourceTouchRow,
+    self as store, AccountFactRow, DealFactRow, MonthClosedRow, MonthOpenedRow, PartnerFactRow,
+    RefreshRow, SourceDealRow, SourceTouchRow,
 };
 use trellis_store::partners::metrics::{self as metric_store, MetricRow};
 use trellis_store::{Exec, Tx};
@@ -184,6 +184,7 @@ impl Services {
         };
         store::clear(&mut tx.exec()).await?;
         let mut customers: HashMap<Uuid, Customer> = HashMap::new();
+        let mut rollups = Rollups::new(started);
         let (mut deals_written, mut no_rate) = (0_i64, 0_i64);
         let mut after = None;
         loop {
@@ -208,6 +209,7 @@ impl Services {
                     continue;
                 };
                 remember_customer(&mut customers, &fact, &ctx);
+                rollups.add(&shares);
                 partners.append(&mut shares);
                 deals.push(fact);
             }
@@ -234,7 +236,9 @@ impl Services {
             .collect();
         store::insert_accounts(&mut tx.exec(), &accounts).await?;
         store::mark_acquisitions(&mut tx.exec()).await?;
-        write_tier_metrics(&mut tx.exec(), started).await?;
+        let (closed, opened) = rollups.months();
+        store::insert_months(&mut tx.exec(), &closed, &opened).await?;
+        write_tier_metrics(&mut tx.exec(), started, &rollups.tiers).await?;
         let finished = self.now();
         let row = RefreshRow {
             refreshed_at: finished.millis(),
@@ -265,17 +269,15 @@ const SOURCE: &str = "metrics";
 /// Writes each partner's measured metrics over the trailing 12 months. A measured figure
 /// replaces one set by hand; where Trellis has no deals for a partner, a hand-set figure stands
 /// (a deployment without CRM data tiers on what people enter).
-async fn write_tier_metrics(ex: &mut Exec<'_>, now: Timestamp) -> Result<()> {
-    let since = Timestamp::from_millis(now.millis() - 365 * DAY_MS);
+async fn write_tier_metrics(
+    ex: &mut Exec<'_>,
+    now: Timestamp,
+    won: &HashMap<Uuid, [i64; 4]>,
+) -> Result<()> {
+    let since = Timestamp::from_millis(now.millis() - TIER_WINDOW_DAYS * DAY_MS);
     let names = MEASURED.map(Metric::as_str);
     metric_store::zero_from(ex, SOURCE, &names, now.millis()).await?;
-    let mut figures: HashMap<Uuid, [i64; 4]> = HashMap::new();
-    for f in store::tier_figures(ex, &since.date()).await? {
-        let row = figures.entry(f.org_id).or_default();
-        row[0] = f.sourced_minor;
-        row[1] = f.influenced_minor;
-        row[2] = f.won_deals;
-    }
+    let mut figures = won.clone();
     for (org, registered) in store::registrations_since(ex, since.millis()).await? {
         figures.entry(org).or_default()[3] = registered;
     }
@@ -295,6 +297,81 @@ async fn write_tier_metrics(ex: &mut Exec<'_>, now: Timestamp) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The days of [`Metric::window`]'s "trailing 12 months".
+const TIER_WINDOW_DAYS: i64 = 365;
+
+/// What a refresh sums while it writes the partner facts: the monthly rollups the partner
+/// tables read, and each partner's won deals of the tier window (sourced and influenced
+/// amounts, count; the fourth figure, registrations, comes from the registrations).
+struct Rollups {
+    /// The first day of the tier window.
+    since: String,
+    closed: HashMap<(String, Uuid, String, String), MonthClosedRow>,
+    opened: HashMap<(String, Uuid, String), MonthOpenedRow>,
+    tiers: HashMap<Uuid, [i64; 4]>,
+}
+
+impl Rollups {
+    fn new(now: Timestamp) -> Self {
+        Self {
+            since: Timestamp::from_millis(now.millis() - TIER_WINDOW_DAYS * DAY_MS).date(),
+            closed: HashMap::new(),
+            opened: HashMap::new(),
+            tiers: HashMap::new(),
+        }
+    }
+
+    fn add(&mut self, shares: &[PartnerFactRow]) {
+        for p in shares {
+            let month = |day: &str| day.get(..7).unwrap_or(day).to_owned();
+            let o = self
+                .opened
+                .entry((month(&p.opened_on), p.org_id, p.role.clone()))
+                .or_insert_with(|| MonthOpenedRow {
+                    month: month(&p.opened_on),
+                    org_id: p.org_id,
+                    role: p.role.clone(),
+                    ..MonthOpenedRow::default()
+                });
+            o.deals += 1;
+            o.amount_minor += p.amount_minor;
+            if p.status == "open" {
+                o.open += 1;
+                o.open_minor += p.amount_minor;
+            }
+            let Some(closed_on) = &p.closed_on else {
+                continue;
+            };
+            let c = self
+                .closed
+                .entry((month(closed_on), p.org_id, p.role.clone(), p.status.clone()))
+                .or_insert_with(|| MonthClosedRow {
+                    month: month(closed_on),
+                    org_id: p.org_id,
+                    role: p.role.clone(),
+                    status: p.status.clone(),
+                    ..MonthClosedRow::default()
+                });
+            c.deals += 1;
+            c.amount_minor += p.amount_minor;
+            c.attributed_minor += p.attributed_minor;
+            c.cycle_days += p.cycle_days.unwrap_or(0);
+            if p.status == "won" && *closed_on >= self.since {
+                let t = self.tiers.entry(p.org_id).or_default();
+                t[usize::from(p.role != "sourced")] += p.amount_minor;
+                t[2] += 1;
+            }
+        }
+    }
+
+    fn months(&mut self) -> (Vec<MonthClosedRow>, Vec<MonthOpenedRow>) {
+        (
+            std::mem::take(&mut self.closed).into_values().collect(),
+            std::mem::take(&mut self.opened).into_values().collect(),
+        )
+    }
 }
 
 /// Adds a deal's won revenue to its account's customer history.

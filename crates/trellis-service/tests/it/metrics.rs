@@ -657,3 +657,36 @@ async fn changes_that_move_the_figures_queue_one_refresh_a_moment_later() {
         "two minutes for more changes to arrive"
     );
 }
+
+#[tokio::test]
+async fn the_partner_tables_read_from_monthly_rollups_agree_with_each_partners_own_facts() {
+    let w = world().await;
+    let p = &w.p;
+    // Whole months in the middle, odd days at both ends, and a period of days only.
+    for (from, to) in [
+        ("2026-01-15", "2026-05-20"),
+        ("2026-02-14", "2026-03-11"),
+        ("2026-01-01", "2026-07-20"),
+    ] {
+        let period = MetricsQuery {
+            from: from.into(),
+            to: to.into(),
+            ..MetricsQuery::default()
+        }
+        .check(trellis_domain::Timestamp::from_date("2026-07-20").unwrap())
+        .unwrap();
+        let d = p.s.metrics_dashboard(&p.cm, &period).await.unwrap();
+        for row in &d.partners {
+            let own =
+                p.s.partner_dashboard(&p.cm, row.org_id, &period)
+                    .await
+                    .unwrap();
+            assert_eq!(
+                serde_json::to_value(row).unwrap(),
+                serde_json::to_value(&own.partner).unwrap(),
+                "{from}..{to}"
+            );
+        }
+        assert!(!d.partners.is_empty() || from == "2026-02-14");
+    }
+}

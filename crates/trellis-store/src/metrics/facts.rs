@@ -157,7 +157,13 @@ pub struct AccountFactRow {
 
 /// Empties the fact tables (inside the refresh's transaction).
 pub async fn clear(ex: &mut Exec<'_>) -> Result<()> {
-    for table in ["deal_facts", "deal_partner_facts", "account_facts"] {
+    for table in [
+        "deal_facts",
+        "deal_partner_facts",
+        "account_facts",
+        "partner_month_closed",
+        "partner_month_opened",
+    ] {
         execute!(&mut *ex, &format!("delete from {table}"), [])?;
     }
     Ok(())
@@ -288,6 +294,94 @@ pub async fn insert_accounts(ex: &mut Exec<'_>, rows: &[AccountFactRow]) -> Resu
     Ok(())
 }
 
+/// One `partner_month_closed` row: a partner's deals of one role and outcome closed in a month.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MonthClosedRow {
+    pub month: String,
+    pub org_id: Uuid,
+    pub role: String,
+    pub status: String,
+    pub deals: i64,
+    pub amount_minor: i64,
+    pub attributed_minor: i64,
+    pub cycle_days: i64,
+}
+
+/// One `partner_month_opened` row: a partner's deals of one role opened in a month.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MonthOpenedRow {
+    pub month: String,
+    pub org_id: Uuid,
+    pub role: String,
+    pub deals: i64,
+    pub amount_minor: i64,
+    pub open: i64,
+    pub open_minor: i64,
+}
+
+/// Writes the monthly rollups.
+pub async fn insert_months(
+    ex: &mut Exec<'_>,
+    closed: &[MonthClosedRow],
+    opened: &[MonthOpenedRow],
+) -> Result<()> {
+    const CLOSED: [&str; 8] = [
+        "month",
+        "org_id",
+        "role",
+        "status",
+        "deals",
+        "amount_minor",
+        "attributed_minor",
+        "cycle_days",
+    ];
+    const OPENED: [&str; 7] = [
+        "month",
+        "org_id",
+        "role",
+        "deals",
+        "amount_minor",
+        "open",
+        "open_minor",
+    ];
+    for chunk in closed.chunks(rows_per_statement(CLOSED.len())) {
+        let sql = insert_sql("partner_month_closed", &CLOSED, chunk.len());
+        on_backend!(&mut *ex, |c| {
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q
+                    .bind(&r.month)
+                    .bind(r.org_id)
+                    .bind(&r.role)
+                    .bind(&r.status)
+                    .bind(r.deals)
+                    .bind(r.amount_minor)
+                    .bind(r.attributed_minor)
+                    .bind(r.cycle_days);
+            }
+            q.execute(c).await.map(|_| ())
+        })?;
+    }
+    for chunk in opened.chunks(rows_per_statement(OPENED.len())) {
+        let sql = insert_sql("partner_month_opened", &OPENED, chunk.len());
+        on_backend!(&mut *ex, |c| {
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q
+                    .bind(&r.month)
+                    .bind(r.org_id)
+                    .bind(&r.role)
+                    .bind(r.deals)
+                    .bind(r.amount_minor)
+                    .bind(r.open)
+                    .bind(r.open_minor);
+            }
+            q.execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
 /// Marks each account's first won deal as its acquisition, once the account facts are in.
 pub async fn mark_acquisitions(ex: &mut Exec<'_>) -> Result<()> {
     execute!(
@@ -341,36 +435,6 @@ pub async fn last_refresh(ex: &mut Exec<'_>) -> Result<Option<RefreshRow>> {
          from metrics_refreshes where id = 1",
         [],
         fetch_optional
-    )?)
-}
-
-/// A partner's figures for tiering over a trailing window.
-#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
-pub struct TierFiguresRow {
-    pub org_id: Uuid,
-    /// Won deals it sourced, whole amounts.
-    pub sourced_minor: i64,
-    /// Won deals it took part in without sourcing them, whole amounts.
-    pub influenced_minor: i64,
-    /// Won deals it took part in.
-    pub won_deals: i64,
-}
-
-/// Per partner, its won deals closed on or after `since` (`YYYY-MM-DD`), from the facts.
-pub async fn tier_figures(ex: &mut Exec<'_>, since: &str) -> Result<Vec<TierFiguresRow>> {
-    Ok(fetch!(
-        ex,
-        TierFiguresRow,
-        "select org_id, \
-           cast(coalesce(sum(case when role = 'sourced' then amount_minor else 0 end), 0) \
-             as bigint) as sourced_minor, \
-           cast(coalesce(sum(case when role = 'influenced' then amount_minor else 0 end), 0) \
-             as bigint) as influenced_minor, \
-           count(*) as won_deals \
-         from deal_partner_facts where status = 'won' and closed_on >= $1 \
-         group by org_id",
-        [since],
-        fetch_all
     )?)
 }
 

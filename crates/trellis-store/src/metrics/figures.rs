@@ -30,6 +30,45 @@ pub struct FactFilter {
     pub tier: Option<String>,
     /// One partner's deals only (its role on them in place of the origin).
     pub org_id: Option<Uuid>,
+    /// The period as whole months and the days around them, so that unsegmented partner
+    /// tables read the monthly rollups.
+    pub months: Option<MonthSplit>,
+}
+
+/// A period as the whole months inside it and the days that fill no month.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MonthSplit {
+    /// First and last whole month, `YYYY-MM`.
+    pub months: (String, String),
+    /// Half-open day ranges `[from, to)` outside them (at most two).
+    pub days: Vec<(String, String)>,
+}
+
+impl MonthSplit {
+    /// `union all` of the rollup rows of the whole months (`rollup_columns` from `rollup`) and
+    /// the raw facts of the other days (`raw_columns`, by `day`).
+    fn union(
+        &self,
+        args: &mut Args,
+        rollup: &str,
+        rollup_columns: &str,
+        day: &str,
+        raw_columns: &str,
+    ) -> String {
+        let mut parts = vec![format!(
+            "select {rollup_columns} from {rollup} where month >= {} and month <= {}",
+            args.push(&self.months.0),
+            args.push(&self.months.1)
+        )];
+        for (from, to) in &self.days {
+            parts.push(format!(
+                "select {raw_columns} from deal_partner_facts where {day} >= {} and {day} < {}",
+                args.push(from),
+                args.push(to)
+            ));
+        }
+        parts.join(" union all ")
+    }
 }
 
 impl FactFilter {
@@ -205,6 +244,24 @@ pub struct PartnerClosedRow {
 /// Closed deals per partner, role and outcome.
 pub async fn closed_by_partner(ex: &mut Exec<'_>, f: &FactFilter) -> Result<Vec<PartnerClosedRow>> {
     let mut args = Args::new();
+    if let (Some(split), None, false) = (&f.months, f.org_id, f.segmented()) {
+        let rows = split.union(
+            &mut args,
+            "partner_month_closed",
+            "org_id, role, status, deals, amount_minor, attributed_minor, cycle_days",
+            "closed_on",
+            "org_id, role, status, 1 as deals, amount_minor, attributed_minor, \
+             coalesce(cycle_days, 0) as cycle_days",
+        );
+        let sql = format!(
+            "select org_id, role, status, cast(sum(deals) as bigint) as deals, \
+               cast(sum(amount_minor) as bigint) as amount_minor, \
+               cast(sum(attributed_minor) as bigint) as attributed_minor, \
+               cast(sum(cycle_days) as bigint) as cycle_days \
+             from ({rows}) x group by org_id, role, status"
+        );
+        return Ok(fetch_args!(ex, PartnerClosedRow, &sql, args, fetch_all)?);
+    }
     let source = f.source(&mut args, "closed_on", true, false).sql();
     let sql = format!(
         "select p.org_id, p.role, p.status, count(*) as deals, \
@@ -230,6 +287,24 @@ pub struct PartnerOpenedRow {
 /// Opened deals per partner and role.
 pub async fn opened_by_partner(ex: &mut Exec<'_>, f: &FactFilter) -> Result<Vec<PartnerOpenedRow>> {
     let mut args = Args::new();
+    if let (Some(split), None, false) = (&f.months, f.org_id, f.segmented()) {
+        let rows = split.union(
+            &mut args,
+            "partner_month_opened",
+            "org_id, role, deals, amount_minor, open, open_minor",
+            "opened_on",
+            "org_id, role, 1 as deals, amount_minor, \
+             case when status = 'open' then 1 else 0 end as open, \
+             case when status = 'open' then amount_minor else 0 end as open_minor",
+        );
+        let sql = format!(
+            "select org_id, role, cast(sum(deals) as bigint) as deals, \
+               cast(sum(amount_minor) as bigint) as amount_minor, \
+               cast(sum(open) as bigint) as open, cast(sum(open_minor) as bigint) as open_minor \
+             from ({rows}) x group by org_id, role"
+        );
+        return Ok(fetch_args!(ex, PartnerOpenedRow, &sql, args, fetch_all)?);
+    }
     let source = f.source(&mut args, "opened_on", true, false).sql();
     let sql = format!(
         "select p.org_id, p.role, count(*) as deals, \
